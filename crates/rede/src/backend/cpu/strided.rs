@@ -1,0 +1,62 @@
+//! Walking strided layouts row by row: the innermost dimension is a simple
+//! strided loop, the outer dimensions a precomputed list of row starts.
+
+use super::PARALLEL_THRESHOLD;
+use crate::layout::Layout;
+use rayon::prelude::*;
+
+/// A layout seen as rows: where each row starts, how long rows are and the step inside a row.
+pub(crate) struct Rows {
+    /// Storage offset of each row's first element.
+    pub starts: Vec<usize>,
+    /// Elements per row (the last dimension).
+    pub len: usize,
+    /// Step between neighbours in a row.
+    pub stride: usize,
+}
+
+/// Splits `layout` into rows along its last dimension.
+pub(crate) fn rows(layout: &Layout) -> Rows {
+    let shape = layout.shape();
+    let rank = shape.len();
+    if rank == 0 {
+        return Rows { starts: vec![layout.offset()], len: 1, stride: 1 };
+    }
+    if layout.numel() == 0 {
+        return Rows { starts: Vec::new(), len: shape[rank - 1], stride: 1 };
+    }
+    let outer = Layout::new(shape[..rank - 1].to_vec(), layout.strides()[..rank - 1].to_vec(), layout.offset());
+    Rows { starts: outer.offsets().collect(), len: shape[rank - 1], stride: layout.strides()[rank - 1] }
+}
+
+/// The elements of `layout` mapped through `f`, as a contiguous vector.
+pub(crate) fn collect<T, U>(data: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U>
+where
+    T: Copy + Sync,
+    U: Copy + Default + Send,
+{
+    let n = layout.numel();
+    if layout.is_contiguous() {
+        let src = &data[layout.offset()..layout.offset() + n];
+        if n >= PARALLEL_THRESHOLD {
+            return src.par_iter().map(|&x| f(x)).collect();
+        }
+        return src.iter().map(|&x| f(x)).collect();
+    }
+    let rows = rows(layout);
+    let mut out = vec![U::default(); n];
+    let fill = |(dst, &start): (&mut [U], &usize)| {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = f(data[start + i * rows.stride]);
+        }
+    };
+    if rows.len == 0 {
+        return out;
+    }
+    if n >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(rows.len).zip(rows.starts.par_iter()).for_each(fill);
+    } else {
+        out.chunks_mut(rows.len).zip(rows.starts.iter()).for_each(fill);
+    }
+    out
+}

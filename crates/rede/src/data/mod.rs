@@ -1,0 +1,5 @@
+//! Data: in-memory datasets and mini-batches.
+
+mod dataset;
+
+pub use dataset::{Batches, Dataset};

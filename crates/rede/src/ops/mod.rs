@@ -1,0 +1,33 @@
+//! Differentiable tensor operations, one file per family. Each op computes its
+//! result with a backend kernel and records a backward rule written with other
+//! ops (so rules are short, device-independent and themselves tested).
+
+mod binary;
+mod index;
+mod matmul;
+mod movement;
+mod reduce;
+mod softmax;
+mod unary;
+
+use crate::{Error, Result, Tensor};
+
+/// Checks two operands share an element type.
+pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.dtype() != b.dtype() {
+        return Err(Error::DTypeMismatch { op, lhs: a.dtype(), rhs: b.dtype() });
+    }
+    Ok(())
+}
+
+/// Runs `f` on the buffers of two tensors (taking one lock when they share a buffer).
+pub(crate) fn with_two<R>(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl FnOnce(&crate::backend::Storage, &crate::backend::Storage) -> R,
+) -> R {
+    if a.shares_storage(b) {
+        return a.with_storage(|s, _| f(s, s));
+    }
+    a.with_storage(|sa, _| b.with_storage(|sb, _| f(sa, sb)))
+}
