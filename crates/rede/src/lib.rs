@@ -43,12 +43,14 @@ pub mod data;
 mod device;
 mod dtype;
 mod error;
+pub mod io;
 pub mod layout;
 pub mod nn;
 mod ops;
 pub mod optim;
 pub mod shape;
 mod tensor;
+pub mod train;
 
 pub use autograd::{gradcheck, no_grad, GradcheckOptions, GradcheckReport, NoGradGuard};
 pub use device::Device;

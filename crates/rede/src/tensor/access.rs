@@ -76,6 +76,12 @@ impl Tensor {
         })
     }
 
+    /// A detached deep copy with its own contiguous buffer (snapshots, e.g. best weights).
+    pub fn copy(&self) -> Tensor {
+        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().copy_contiguous(l)));
+        Tensor::from_storage(storage, self.shape())
+    }
+
     /// Reads the contiguous elements in place, without copying.
     pub fn with_data<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
         self.check_direct::<T>("with_data")?;
