@@ -6,6 +6,7 @@ mod binary;
 mod index;
 mod matmul;
 mod movement;
+mod overload;
 mod reduce;
 mod softmax;
 mod unary;
