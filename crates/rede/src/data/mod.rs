@@ -1,5 +1,19 @@
 //! Data: in-memory datasets and mini-batches.
 
+mod csv;
 mod dataset;
+pub mod datasets;
+mod encode;
+mod pipeline;
+mod scale;
+mod split;
+pub mod synthetic;
+mod table;
 
+pub use csv::{read_csv, read_csv_from, CsvOptions};
 pub use dataset::{Batches, Dataset};
+pub use encode::{Classes, LabelEncoder, OneHotEncoder, UnknownCategory};
+pub use pipeline::{FeaturePipeline, PipelineOptions, Task, MAX_INFERRED_CLASSES};
+pub use scale::{MinMaxScaler, StandardScaler};
+pub use split::{stratified_split, train_test_split};
+pub use table::{Column, Table};
