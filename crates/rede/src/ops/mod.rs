@@ -4,6 +4,7 @@
 
 mod binary;
 mod index;
+mod linear;
 mod matmul;
 mod movement;
 mod overload;
