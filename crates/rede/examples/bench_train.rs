@@ -128,7 +128,7 @@ fn load_data(args: &Args) -> Result<(Dataset, Dataset)> {
             let y: Vec<f32> = (0..n).map(|_| rng.below(10) as f32).collect();
             Dataset::new(x, Tensor::from_vec(y, &[n])?)
         };
-        (random(60_000)?, random(10_000)?)
+        (random(args.train_samples.unwrap_or(60_000))?, random(1000)?)
     } else {
         let mnist = Mnist::load(args.data_dir.as_deref())?;
         (mnist.train()?, mnist.test()?)
