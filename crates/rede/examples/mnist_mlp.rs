@@ -1,5 +1,7 @@
-//! A 784-512-256-10 ReLU network on MNIST: Adam (lr 1e-3), batches of 128,
-//! softmax cross-entropy, pixels scaled to [0, 1].
+//! A 784-512-256-10 ReLU network on MNIST: Adam (lr 1e-3, decayed to 0 over the
+//! run by cosine annealing), batches of 128, softmax cross-entropy, pixels scaled to [0, 1].
+//! With a constant rate the test accuracy of the last epochs wobbles by half a
+//! point as Adam keeps taking full-size steps; the decay lets it settle.
 //!
 //! `cargo run --release -p rede --example mnist_mlp -- [--epochs 15] [--data-dir DIR] [--seed 0]`
 //!
@@ -8,7 +10,7 @@
 
 use rede::data::Mnist;
 use rede::nn::{loss, mlp, Activation, Module};
-use rede::optim::{Adam, AdamConfig};
+use rede::optim::{Adam, AdamConfig, CosineAnnealing};
 use rede::train::{Callback, EpochRecord, Task, TrainConfig, Trainer};
 use rede::Rng;
 use std::path::PathBuf;
@@ -71,7 +73,8 @@ fn run(o: Options) -> rede::Result<()> {
         ..Default::default()
     };
     // The test set is only watched here (printed each epoch), never used to choose anything.
-    let history = Trainer::new(config, loss::cross_entropy).with_callback(EpochLine).fit(
+    let schedule = CosineAnnealing::new(1e-3, o.epochs, 0.0)?;
+    let history = Trainer::new(config, loss::cross_entropy).with_scheduler(schedule).with_callback(EpochLine).fit(
         &mut model,
         &mut optimizer,
         &train,
