@@ -45,6 +45,7 @@ mod dtype;
 mod error;
 pub mod io;
 pub mod layout;
+pub mod model_selection;
 pub mod nn;
 mod ops;
 pub mod optim;
