@@ -15,7 +15,7 @@ use crate::{Result, Tensor};
 /// use rede::{data::synthetic, Rng};
 /// # fn main() -> rede::Result<()> {
 /// let data = synthetic::moons(200, 0.1, &mut Rng::seed(0))?;
-/// let params = MlpParams { hidden_layer_sizes: vec![16], max_iter: 50, random_state: Some(0), ..Default::default() };
+/// let params = MlpParams { hidden_layer_sizes: vec![16], learning_rate_init: 0.01, random_state: Some(0), ..Default::default() };
 /// let mut clf = MlpClassifier::new(params);
 /// clf.fit(&data.x, &data.y)?;
 /// assert_eq!(clf.classes(), ["0", "1"]);

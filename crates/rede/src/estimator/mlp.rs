@@ -247,54 +247,53 @@ impl Mlp {
         Ok((data.subset(&train)?, Some(data.subset(&val)?)))
     }
 
-    /// Full-batch L-BFGS for up to `max_iter` iterations or `max_fun` loss evaluations.
+    /// Full-batch L-BFGS for up to `max_iter` iterations or `max_fun` loss
+    /// evaluations, in one optimizer step. The loss curve gets one entry per
+    /// loss evaluation (line-search trials included).
     fn run_lbfgs(&mut self, data: &Dataset, mut callback: Option<&mut dyn Callback>) -> Result<()> {
         let p = self.params.clone();
         let task = self.train_task();
         let fitted = self.fitted.as_mut().expect("initialized before training");
         let model = &mut fitted.model;
-        let config = LbfgsConfig::default().max_iter(1).line_search(LineSearch::StrongWolfe).tolerance_grad(p.tol);
+        let config = LbfgsConfig::default()
+            .max_iter(p.max_iter)
+            .max_eval(Some(p.max_fun))
+            .line_search(LineSearch::StrongWolfe)
+            .tolerance_grad(p.tol);
         let mut lbfgs = Lbfgs::new(model.parameters(), config)?;
         let n = data.len();
         model.set_training(true);
-        let mut previous: Option<f64> = None;
-        for iteration in 1..=p.max_iter {
-            let started = Instant::now();
-            let evals_before = lbfgs.func_evals();
-            let loss = lbfgs.step(|| {
-                for param in model.parameters() {
-                    param.zero_grad();
-                }
-                let mut loss = data_loss(task, &model.forward(&data.x)?, &data.y)?;
-                if p.alpha > 0.0 || p.l1 > 0.0 {
-                    loss = loss.add(&penalty(&**model, p.alpha, p.l1, n)?)?;
-                }
-                loss.backward()?;
-                loss.item()
-            })?;
-            if !loss.is_finite() {
-                return Err(Error::invalid("fit", format!("the loss became {loss} at lbfgs iteration {iteration}")));
+        let record = &mut self.record;
+        let mut started = Instant::now();
+        let model_ref = &**model;
+        lbfgs.step(|| {
+            for param in model_ref.parameters() {
+                param.zero_grad();
             }
-            let record = EpochRecord {
-                epoch: iteration,
-                train_loss: loss,
+            let mut loss = data_loss(task, &model_ref.forward(&data.x)?, &data.y)?;
+            if p.alpha > 0.0 || p.l1 > 0.0 {
+                loss = loss.add(&penalty(model_ref, p.alpha, p.l1, n)?)?;
+            }
+            let value = loss.item()?;
+            if !value.is_finite() {
+                let msg = format!("the loss became {value} at lbfgs evaluation {}", record.n_iter + 1);
+                return Err(Error::invalid("fit", msg));
+            }
+            loss.backward()?;
+            let epoch = EpochRecord {
+                epoch: record.n_iter + 1,
+                train_loss: value,
                 val_loss: None,
                 val_score: None,
                 lr: p.learning_rate_init,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds: std::mem::replace(&mut started, Instant::now()).elapsed().as_secs_f64(),
             };
-            self.record.push(&record);
+            record.push(&epoch);
             if let Some(cb) = callback.as_mut() {
-                cb.on_epoch_end(&record);
+                cb.on_epoch_end(&epoch);
             }
-            // One evaluation and no line search: the gradient was already below `tol`.
-            let converged = lbfgs.func_evals() - evals_before <= 1 && iteration > 1;
-            let stalled = previous.is_some_and(|prev| (prev - loss).abs() <= 1e-9 * prev.abs().max(1.0));
-            if converged || stalled || lbfgs.func_evals() >= p.max_fun as u64 {
-                break;
-            }
-            previous = Some(loss);
-        }
+            Ok(value)
+        })?;
         model.set_training(false);
         Ok(())
     }
