@@ -43,6 +43,7 @@ pub mod data;
 mod device;
 mod dtype;
 mod error;
+pub mod estimator;
 pub mod io;
 pub mod layout;
 pub mod model_selection;
