@@ -132,3 +132,31 @@ fn specs_round_trip_through_json_and_rebuild_the_layers() {
     // PyTorch's default init bound 1/√fan_in = 1/3 here.
     assert!(conv.parameters()[0].to_vec_f32().iter().all(|w| w.abs() <= 1.0 / 3.0));
 }
+
+#[test]
+fn presets_build_lenet5_and_the_lstm_classifier() {
+    use rede::nn::presets;
+    let mut rng = Rng::seed(8);
+    let lenet = presets::lenet5().build(&mut rng).unwrap();
+    assert_eq!(lenet.num_parameters(), 61_706); // as PyTorch counts LeNet-5 with padding 2
+    assert_eq!(lenet.spec().build(&mut rng).unwrap().num_parameters(), 61_706);
+    let logits = lenet.forward(&Tensor::zeros(&[3, 1, 28, 28], DType::F32)).unwrap();
+    assert_eq!(logits.shape(), &[3, 10]);
+    let lstm = presets::lstm_classifier(28, 16, 2, 10).build(&mut rng).unwrap();
+    // LSTM: 4·16·(28 + 16 + 2) + 4·16·(16 + 16 + 2); linear: 16·10 + 10.
+    assert_eq!(lstm.num_parameters(), 4 * 16 * 46 + 4 * 16 * 34 + 170);
+    assert_eq!(lstm.forward(&Tensor::zeros(&[2, 28, 28], DType::F32)).unwrap().shape(), &[2, 10]);
+}
+
+#[test]
+fn sequential_names_buffers_by_position() {
+    let spec: LayerSpec = serde_json::from_str(
+        r#"{"type": "sequential", "layers": [{"type": "flatten"}, {"type": "batch_norm1d", "num_features": 4}]}"#,
+    )
+    .unwrap();
+    let model = spec.build(&mut Rng::seed(0)).unwrap();
+    let names: Vec<String> = model.named_buffers().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["1.running_mean", "1.running_var"]);
+    assert!(spec.describe().contains("Sequential"));
+    assert_eq!(model.forward(&Tensor::ones(&[3, 2, 2], DType::F32)).unwrap().shape(), &[3, 4]);
+}

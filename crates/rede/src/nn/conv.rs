@@ -356,3 +356,48 @@ fn batch_norm_state(features: usize, affine: bool, dtype: DType) -> Result<Batch
     let zeros = || Tensor::zeros(&[features], dtype);
     Ok((affine.then(ones), affine.then(zeros), zeros(), ones()))
 }
+
+/// PyTorch-style one-line descriptions of this family's specs, e.g. `Conv2d(1, 6, kernel_size=(5, 5))`.
+pub(crate) fn describe_family(spec: &LayerSpec) -> String {
+    let pair = |p: [usize; 2]| format!("({}, {})", p[0], p[1]);
+    match spec {
+        LayerSpec::Conv1d { in_channels, out_channels, kernel_size, stride, padding, dilation, groups, .. } => format!(
+            "Conv1d({in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}, padding={padding}, \
+             dilation={dilation}, groups={groups})"
+        ),
+        LayerSpec::Conv2d { in_channels, out_channels, kernel_size, stride, padding, dilation, groups, .. } => format!(
+            "Conv2d({in_channels}, {out_channels}, kernel_size={}, stride={}, padding={}, dilation={}, groups={groups})",
+            pair(*kernel_size),
+            pair(*stride),
+            pair(*padding),
+            pair(*dilation)
+        ),
+        LayerSpec::MaxPool2d { kernel_size, stride, padding } | LayerSpec::AvgPool2d { kernel_size, stride, padding } => {
+            let name = if matches!(spec, LayerSpec::MaxPool2d { .. }) { "MaxPool2d" } else { "AvgPool2d" };
+            let stride = stride.unwrap_or(*kernel_size);
+            format!("{name}(kernel_size={}, stride={}, padding={})", pair(*kernel_size), pair(stride), pair(*padding))
+        }
+        LayerSpec::AdaptiveAvgPool2d { output_size } => format!("AdaptiveAvgPool2d({})", pair(*output_size)),
+        LayerSpec::BatchNorm1d { num_features, eps, momentum, .. } => {
+            format!("BatchNorm1d({num_features}, eps={eps}, momentum={momentum})")
+        }
+        LayerSpec::BatchNorm2d { num_features, eps, momentum, .. } => {
+            format!("BatchNorm2d({num_features}, eps={eps}, momentum={momentum})")
+        }
+        LayerSpec::Flatten { start_dim, end_dim } => format!("Flatten(start_dim={start_dim}, end_dim={end_dim})"),
+        LayerSpec::Embedding { num_embeddings, embedding_dim } => format!("Embedding({num_embeddings}, {embedding_dim})"),
+        LayerSpec::Rnn(c) | LayerSpec::Lstm(c) | LayerSpec::Gru(c) => {
+            let name = match spec {
+                LayerSpec::Rnn(_) => "RNN",
+                LayerSpec::Lstm(_) => "LSTM",
+                _ => "GRU",
+            };
+            format!(
+                "{name}({}, {}, num_layers={}, bidirectional={}, bias={})",
+                c.input_size, c.hidden_size, c.num_layers, c.bidirectional, c.bias
+            )
+        }
+        LayerSpec::LastStep => "LastStep".into(),
+        other => format!("{other:?}"),
+    }
+}

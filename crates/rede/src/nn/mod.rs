@@ -1,15 +1,46 @@
 //! Neural-network building blocks: the [`Module`] trait, layers, initializers and losses.
+//!
+//! ```
+//! use rede::nn::{loss, mlp, Activation, Module};
+//! use rede::{DType, Rng, Tensor};
+//! # fn main() -> rede::Result<()> {
+//! let mut rng = Rng::seed(42);
+//! let model = mlp(&[4, 16, 3], Activation::Relu, &mut rng)?;
+//! let x = Tensor::rand_normal(&[8, 4], 0.0, 1.0, DType::F32, &mut rng);
+//! let y = Tensor::from_vec(vec![0.0f32, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 1.0], &[8])?;
+//! let loss = loss::cross_entropy(&model.forward(&x)?, &y)?;
+//! loss.backward()?;
+//! assert!(model.parameters().iter().all(|p| p.grad().is_some()));
+//! println!("{}", model.summary(&[4])?);
+//! # Ok(())
+//! # }
+//! ```
 
+mod activation;
 pub(crate) mod conv;
+mod dropout;
 mod embedding;
+pub mod init;
+mod linear;
+pub mod loss;
 mod module;
 mod norm;
 mod pool;
+pub mod presets;
 mod rnn;
+mod sequential;
+mod spec;
+mod summary;
 
+pub use activation::{Activation, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv1d, Conv2d, Flatten};
+pub use dropout::Dropout;
 pub use embedding::Embedding;
+pub use init::Initializer;
+pub use linear::Linear;
 pub use module::{LayerSpec, Module};
 pub use norm::{BatchNorm1d, BatchNorm2d};
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use rnn::{Gru, LastStep, Lstm, Rnn, RnnConfig, RnnState};
+pub use sequential::{mlp, mlp_spec, Sequential};
+pub use summary::summary;

@@ -1,6 +1,8 @@
-//! The `Module` abstraction every layer and model implements.
+//! The `Module` abstraction every layer and model implements, and [`LayerSpec`],
+//! the architecture as serializable data.
 
-use crate::{Result, Rng, Tensor};
+use super::Initializer;
+use crate::{Result, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// A differentiable function with parameters: a layer or a whole model.
@@ -35,6 +37,10 @@ pub trait Module: Send + Sync {
 
 /// A serializable description of a layer or model. `build` turns it into a
 /// module with freshly initialized parameters.
+///
+/// In JSON each layer is an object tagged by `"type"`, e.g.
+/// `{"type":"linear","in_features":784,"out_features":10,"bias":true}` or
+/// `{"type":"dropout","p":0.5}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LayerSpec {
@@ -46,11 +52,40 @@ pub enum LayerSpec {
         out_features: usize,
         /// Whether there is a bias.
         bias: bool,
+        /// How the weight is initialized; `None` picks a default from the next
+        /// layer when built inside a [`LayerSpec::Sequential`] (Glorot uniform alone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        init: Option<Initializer>,
     },
     /// Layers applied in order.
     Sequential {
         /// The layers.
         layers: Vec<LayerSpec>,
+    },
+    /// y = x.
+    Identity,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// max(x, 0).
+    Relu,
+    /// x for x > 0, `negative_slope`·x otherwise.
+    LeakyRelu {
+        /// Slope for negative inputs (PyTorch's default is 0.01).
+        negative_slope: f64,
+    },
+    /// Exact GELU, x·Φ(x).
+    Gelu,
+    /// Softmax along an axis.
+    Softmax {
+        /// The axis (negative counts from the end).
+        axis: isize,
+    },
+    /// Inverted dropout with drop probability `p`.
+    Dropout {
+        /// Probability of zeroing each unit in training, in `[0, 1)`.
+        p: f64,
     },
     /// 1-D convolution over `[N, C, L]`.
     Conv1d {
@@ -183,14 +218,4 @@ pub enum LayerSpec {
     Gru(crate::nn::RnnConfig),
     /// The last time step of `[N, T, F]`.
     LastStep,
-}
-
-impl LayerSpec {
-    /// Builds the module this spec describes, initializing parameters from `rng`.
-    pub fn build(&self, rng: &mut Rng) -> Result<Box<dyn Module>> {
-        if let Some(module) = super::conv::build_family(self, crate::DType::F32, rng) {
-            return module;
-        }
-        Err(crate::Error::invalid("LayerSpec::build", "not implemented yet"))
-    }
 }

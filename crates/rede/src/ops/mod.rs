@@ -7,6 +7,7 @@ pub(crate) mod conv;
 mod index;
 mod matmul;
 mod movement;
+mod overload;
 mod pool;
 mod reduce;
 mod softmax;

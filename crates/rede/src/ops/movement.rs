@@ -105,8 +105,11 @@ impl Tensor {
     pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
         let d = normalize_axis("narrow", dim, self.rank())?;
         let size = self.shape()[d];
-        if start + len > size {
-            return Err(Error::IndexOutOfRange { op: "narrow", index: start + len, dim: d, size });
+        let end = start
+            .checked_add(len)
+            .ok_or_else(|| Error::invalid("narrow", format!("start {start} and length {len} overflow")))?;
+        if end > size {
+            return Err(Error::IndexOutOfRange { op: "narrow", index: end, dim: d, size });
         }
         let out = self.view_with(self.layout().narrow(d, start, len), None);
         Ok(record(out, "narrow", &[self], move |g, inputs, _| {

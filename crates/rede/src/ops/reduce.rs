@@ -2,7 +2,7 @@
 
 use crate::autograd::record;
 use crate::backend::{ReduceOp, Storage};
-use crate::shape::{broadcast_reduced_axes, normalize_axes, numel};
+use crate::shape::{broadcast_reduced_axes, broadcast_shapes, normalize_axes};
 use crate::{Error, Result, Tensor};
 
 /// The shape after reducing `axes`, with them kept as 1 or dropped.
@@ -126,8 +126,13 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        if shape.len() > self.rank() || numel(shape) > self.numel() {
-            return Err(Error::ShapeMismatch { op: "sum_to_shape", lhs: self.shape().to_vec(), rhs: shape.to_vec() });
+        // `shape` must broadcast to this one; otherwise there is no axis set to sum over
+        // (and an empty axis list would mean "all axes").
+        let mismatch = || Error::ShapeMismatch { op: "sum_to_shape", lhs: self.shape().to_vec(), rhs: shape.to_vec() };
+        if shape.len() > self.rank()
+            || broadcast_shapes("sum_to_shape", shape, self.shape()).ok().as_deref() != Some(self.shape())
+        {
+            return Err(mismatch());
         }
         let axes: Vec<isize> = broadcast_reduced_axes(shape, self.shape()).into_iter().map(|a| a as isize).collect();
         self.sum(&axes, true)?.reshape(shape)

@@ -1,0 +1,273 @@
+//! Loss functions (PyTorch semantics): each takes tensors and returns a
+//! differentiable tensor, a scalar unless the reduction is [`Reduction::None`].
+//!
+//! Class targets are tensors of whole numbers (stored as floats) in `[0, C)`;
+//! an index out of range is an error naming it.
+
+use super::Module;
+use crate::autograd::record;
+use crate::{no_grad, DType, Error, Result, Tensor};
+
+/// How per-element losses are combined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// The mean (weighted by class weights where given). The default.
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+    /// No reduction: one loss per sample (or element).
+    None,
+}
+
+/// Options of [`cross_entropy_with`]. The default is the plain mean cross-entropy.
+#[derive(Clone, Debug, Default)]
+pub struct CrossEntropyOptions {
+    /// A weight per class, shape `[C]`; the weighted mean divides by the sum of
+    /// the weights of the samples' target classes (as PyTorch does).
+    pub weight: Option<Tensor>,
+    /// Label smoothing ε in `[0, 1]`: the target becomes (1−ε)·onehot + ε/C.
+    pub label_smoothing: f64,
+    /// How the per-sample losses are combined.
+    pub reduction: Reduction,
+}
+
+/// Mean cross-entropy of `logits` `[N, C]` against class indices `targets` `[N]`.
+pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    cross_entropy_with(logits, targets, &CrossEntropyOptions::default())
+}
+
+/// Cross-entropy with class weights, label smoothing and a reduction, fused with
+/// the log-softmax: the forward pass is stable for any finite logits, and the
+/// graph gets a single node whose backward is `(softmax·Σ_c b − b)·g / norm`,
+/// where `b` is the (weighted, smoothed) target distribution of each row; for
+/// plain targets that is `(softmax − onehot)/N`.
+pub fn cross_entropy_with(logits: &Tensor, targets: &Tensor, options: &CrossEntropyOptions) -> Result<Tensor> {
+    const OP: &str = "cross_entropy";
+    let (n, c) = class_dims(OP, logits)?;
+    let classes = class_targets(OP, targets, n, c)?;
+    let eps = options.label_smoothing;
+    if !(0.0..=1.0).contains(&eps) {
+        return Err(Error::invalid(OP, format!("label smoothing must be in [0, 1], got {eps}")));
+    }
+    let weight = class_weights(OP, options.weight.as_ref(), c)?;
+    // b[i][k] = ε/C·w[k] + (1−ε)·w[y_i]·[k = y_i]: loss_i = −Σ_k b[i][k]·log p[i][k].
+    let mut b = vec![0.0; n * c];
+    for (i, &y) in classes.iter().enumerate() {
+        for (k, bk) in b[i * c..(i + 1) * c].iter_mut().enumerate() {
+            *bk = eps / c as f64 * weight[k];
+        }
+        b[i * c + y] += (1.0 - eps) * weight[y];
+    }
+    let norm = match options.reduction {
+        Reduction::Mean => classes.iter().map(|&y| weight[y]).sum(),
+        _ => 1.0,
+    };
+    let dtype = logits.dtype();
+    let b = Tensor::from_vec(b, &[n, c])?.to_dtype(dtype);
+    let (out, probs) = no_grad(|| -> Result<(Tensor, Tensor)> {
+        let (log_probs, probs) = log_softmax_and_softmax(logits)?;
+        let per_sample = b.mul(&log_probs)?.sum(&[1], false)?.neg();
+        Ok((reduce(per_sample, options.reduction, norm)?, probs))
+    })?;
+    let reduction = options.reduction;
+    Ok(record(out, OP, &[logits], move |g, _, _| {
+        let row_mass = b.sum(&[1], true)?;
+        let dlogits = probs.mul(&row_mass)?.sub(&b)?.div_scalar(norm);
+        let g = if reduction == Reduction::None { g.unsqueeze(1)? } else { g.clone() };
+        Ok(vec![Some(dlogits.mul(&g)?)])
+    }))
+}
+
+/// Log-softmax and softmax of each row from one shifted exponential: with logits
+/// shifted by their row maximum, both are accurate even for logits of ±1e4 in f32
+/// (exp(log_softmax) would inherit the rounding of the large log-sum-exp).
+fn log_softmax_and_softmax(logits: &Tensor) -> Result<(Tensor, Tensor)> {
+    let z = logits.detach();
+    let shifted = z.sub(&z.max(&[-1], true)?)?;
+    let e = shifted.exp();
+    let total = e.sum(&[-1], true)?;
+    Ok((shifted.sub(&total.log())?, e.div(&total)?))
+}
+
+/// Mean negative log-likelihood of `log_probs` `[N, C]` (e.g. from `log_softmax`) at `targets` `[N]`.
+pub fn nll_loss(log_probs: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    nll_loss_with(log_probs, targets, None, Reduction::Mean)
+}
+
+/// Negative log-likelihood with optional class weights `[C]` (weighted mean divides
+/// by the sum of the target classes' weights) and a reduction.
+pub fn nll_loss_with(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    const OP: &str = "nll_loss";
+    let (n, c) = class_dims(OP, log_probs)?;
+    let classes = class_targets(OP, targets, n, c)?;
+    let weight = class_weights(OP, weight, c)?;
+    let target_weight: Vec<f64> = classes.iter().map(|&y| weight[y]).collect();
+    let norm = match reduction {
+        Reduction::Mean => target_weight.iter().sum(),
+        _ => 1.0,
+    };
+    let index = Tensor::from_vec(classes.iter().map(|&y| y as f64).collect(), &[n, 1])?;
+    let target_weight = Tensor::from_vec(target_weight, &[n])?.to_dtype(log_probs.dtype());
+    let picked = log_probs.gather(1, &index)?.reshape(&[n])?;
+    reduce(picked.mul(&target_weight)?.neg(), reduction, norm)
+}
+
+/// Mean binary cross-entropy of `logits` against `targets` in `[0, 1]` (same shape).
+pub fn binary_cross_entropy_with_logits(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    binary_cross_entropy_with_logits_with(logits, targets, Reduction::Mean)
+}
+
+/// Binary cross-entropy on logits with a reduction, computed stably as
+/// max(x, 0) − x·y + log(1 + e^−|x|) in one graph node. Backward: (σ(x) − y)·g
+/// to the logits and −x·g to the targets (over N for the mean).
+pub fn binary_cross_entropy_with_logits_with(
+    logits: &Tensor,
+    targets: &Tensor,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    const OP: &str = "binary_cross_entropy_with_logits";
+    same_shape(OP, logits, targets)?;
+    let norm = match reduction {
+        Reduction::Mean => logits.numel() as f64,
+        _ => 1.0,
+    };
+    let out = no_grad(|| -> Result<Tensor> {
+        let (x, y) = (logits.detach(), targets.detach());
+        let elementwise = x.relu().sub(&x.mul(&y)?)?.add(&x.abs().neg().softplus())?;
+        reduce(elementwise, reduction, norm)
+    })?;
+    Ok(record(out, OP, &[logits, targets], move |g, inputs, _| {
+        let (x, y) = (&inputs[0], &inputs[1]);
+        let g = g.div_scalar(norm);
+        Ok(vec![Some(x.sigmoid().sub(y)?.mul(&g)?), Some(x.neg().mul(&g)?)])
+    }))
+}
+
+/// Mean squared error.
+pub fn mse_loss(prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
+    mse_loss_with(prediction, target, Reduction::Mean)
+}
+
+/// Squared error with a reduction.
+pub fn mse_loss_with(prediction: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    same_shape("mse_loss", prediction, target)?;
+    reduce_elementwise(prediction.sub(target)?.square(), reduction)
+}
+
+/// Mean absolute error (L1 loss).
+pub fn l1_loss(prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
+    l1_loss_with(prediction, target, Reduction::Mean)
+}
+
+/// Absolute error with a reduction.
+pub fn l1_loss_with(prediction: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+    same_shape("l1_loss", prediction, target)?;
+    reduce_elementwise(prediction.sub(target)?.abs(), reduction)
+}
+
+/// Mean Huber loss: ½d² where |d| < δ, δ·(|d| − ½δ) elsewhere (PyTorch's `huber_loss`).
+pub fn huber_loss(prediction: &Tensor, target: &Tensor, delta: f64) -> Result<Tensor> {
+    huber_loss_with(prediction, target, delta, Reduction::Mean)
+}
+
+/// Huber loss with a reduction; `delta` must be positive.
+pub fn huber_loss_with(prediction: &Tensor, target: &Tensor, delta: f64, reduction: Reduction) -> Result<Tensor> {
+    const OP: &str = "huber_loss";
+    same_shape(OP, prediction, target)?;
+    if !(delta > 0.0 && delta.is_finite()) {
+        return Err(Error::invalid(OP, format!("delta must be positive, got {delta}")));
+    }
+    let d = prediction.sub(target)?;
+    let abs = d.abs();
+    let quadratic = d.square().mul_scalar(0.5);
+    let linear = abs.sub_scalar(0.5 * delta).mul_scalar(delta);
+    reduce_elementwise(Tensor::where_cond(&abs.lt_scalar(delta), &quadratic, &linear)?, reduction)
+}
+
+/// Σ|w| over the module's weights (parameters whose name does not end in `"bias"`),
+/// for L1 regularization: add `λ·l1_penalty(&model)` to the loss.
+pub fn l1_penalty<M: Module + ?Sized>(module: &M) -> Result<Tensor> {
+    penalty(module, Tensor::abs)
+}
+
+/// Σw² over the module's weights (not biases), for L2 regularization (weight decay):
+/// add `λ·l2_penalty(&model)` to the loss (no ½ factor).
+pub fn l2_penalty<M: Module + ?Sized>(module: &M) -> Result<Tensor> {
+    penalty(module, Tensor::square)
+}
+
+fn penalty<M: Module + ?Sized>(module: &M, f: fn(&Tensor) -> Tensor) -> Result<Tensor> {
+    let weights: Vec<Tensor> =
+        module.named_parameters().into_iter().filter(|(name, _)| !name.ends_with("bias")).map(|(_, w)| w).collect();
+    let dtype = weights.first().map_or(DType::F32, Tensor::dtype);
+    let mut total = Tensor::scalar(0.0, dtype);
+    for w in &weights {
+        total = total.add(&f(w).sum_all()?)?;
+    }
+    Ok(total)
+}
+
+/// Sums (or averages over `norm`) per-sample losses, or keeps them.
+fn reduce(losses: Tensor, reduction: Reduction, norm: f64) -> Result<Tensor> {
+    match reduction {
+        Reduction::Mean => Ok(losses.sum_all()?.div_scalar(norm)),
+        Reduction::Sum => losses.sum_all(),
+        Reduction::None => Ok(losses),
+    }
+}
+
+fn reduce_elementwise(losses: Tensor, reduction: Reduction) -> Result<Tensor> {
+    let n = losses.numel() as f64;
+    reduce(losses, reduction, n)
+}
+
+fn same_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.shape() != b.shape() {
+        return Err(Error::ShapeMismatch { op, lhs: a.shape().to_vec(), rhs: b.shape().to_vec() });
+    }
+    Ok(())
+}
+
+/// `(N, C)` of a `[N, C]` score matrix.
+fn class_dims(op: &'static str, scores: &Tensor) -> Result<(usize, usize)> {
+    match *scores.shape() {
+        [n, c] if c > 0 => Ok((n, c)),
+        _ => Err(Error::invalid(op, format!("expected scores of shape [N, C] with C > 0, got {:?}", scores.shape()))),
+    }
+}
+
+/// The class indices of `targets` `[N]`, each a whole number in `[0, C)`.
+fn class_targets(op: &'static str, targets: &Tensor, n: usize, c: usize) -> Result<Vec<usize>> {
+    if targets.shape() != [n] {
+        return Err(Error::invalid(op, format!("expected targets of shape [{n}], got {:?}", targets.shape())));
+    }
+    targets
+        .to_vec_f64()
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if v.fract() != 0.0 || !(0.0..c as f64).contains(&v) {
+                return Err(Error::invalid(
+                    op,
+                    format!("target class index {v} (sample {i}) is out of range for {c} classes"),
+                ));
+            }
+            Ok(v as usize)
+        })
+        .collect()
+}
+
+/// The class weights as numbers (all 1 when absent).
+fn class_weights(op: &'static str, weight: Option<&Tensor>, c: usize) -> Result<Vec<f64>> {
+    match weight {
+        None => Ok(vec![1.0; c]),
+        Some(w) if w.shape() == [c] => Ok(w.to_vec_f64()),
+        Some(w) => Err(Error::invalid(op, format!("expected class weights of shape [{c}], got {:?}", w.shape()))),
+    }
+}

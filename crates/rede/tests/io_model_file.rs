@@ -1,0 +1,103 @@
+//! Model files: save → load gives the same predictions; damaged or foreign files are refused.
+
+use rede::io::{load_model, save_model};
+use rede::nn::{mlp, Activation, Module};
+use rede::{no_grad, DType, Rng, Tensor};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rede-io-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn saved_model(dir: &std::path::Path) -> (PathBuf, Box<dyn Module>) {
+    let model = mlp(&[3, 8, 2], Activation::Tanh, &mut Rng::seed(9)).unwrap();
+    let path = dir.join("m.safetensors");
+    let meta = BTreeMap::from([("classes".to_string(), "[\"a\",\"b\"]".to_string())]);
+    save_model(&path, &model, &meta).unwrap();
+    (path, Box::new(model))
+}
+
+#[test]
+fn round_trip_predicts_identically_and_keeps_metadata() {
+    let dir = temp_dir("roundtrip");
+    let (path, model) = saved_model(&dir);
+    let loaded = load_model(&path).unwrap();
+    let x = Tensor::rand_normal(&[5, 3], 0.0, 1.0, DType::F32, &mut Rng::seed(1));
+    let (a, b) = no_grad(|| (model.forward(&x).unwrap().to_vec_f32(), loaded.module.forward(&x).unwrap().to_vec_f32()));
+    assert_eq!(a, b);
+    assert_eq!(loaded.metadata["classes"], "[\"a\",\"b\"]");
+    assert_eq!(loaded.metadata["rede.version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(loaded.spec, model.spec());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn truncated_and_garbage_files_are_errors_naming_the_file() {
+    let dir = temp_dir("damaged");
+    let (path, _) = saved_model(&dir);
+    let bytes = std::fs::read(&path).unwrap();
+    for (name, content) in [
+        ("truncated.safetensors", bytes[..bytes.len() - 10].to_vec()),
+        ("header-only.safetensors", bytes[..20].to_vec()),
+        ("garbage.safetensors", b"this is not a model".to_vec()),
+        ("empty.safetensors", Vec::new()),
+        ("huge-header.safetensors", [u64::MAX.to_le_bytes().as_slice(), b"{}"].concat()),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        let err = load_model(&p).err().unwrap_or_else(|| panic!("{name} loaded")).to_string();
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    let missing = load_model(&dir.join("nope.safetensors")).err().unwrap().to_string();
+    assert!(missing.contains("nope.safetensors"), "{missing}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Rewrites the metadata of a saved model file (keeping its tensors) through `edit`.
+fn with_metadata(path: &std::path::Path, edit: impl Fn(&mut BTreeMap<String, String>)) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let mut meta: BTreeMap<String, String> = serde_json::from_value(header["__metadata__"].clone()).unwrap();
+    edit(&mut meta);
+    header["__metadata__"] = serde_json::to_value(meta).unwrap();
+    let mut new_header = serde_json::to_vec(&header).unwrap();
+    while new_header.len() % 8 != 0 {
+        new_header.push(b' ');
+    }
+    [(new_header.len() as u64).to_le_bytes().as_slice(), &new_header, &bytes[8 + n..]].concat()
+}
+
+#[test]
+fn other_format_versions_and_foreign_files_are_refused() {
+    let dir = temp_dir("version");
+    let (path, _) = saved_model(&dir);
+    let future = dir.join("future.safetensors");
+    std::fs::write(&future, with_metadata(&path, |m| drop(m.insert("rede.format".into(), "99".into())))).unwrap();
+    let err = load_model(&future).err().unwrap().to_string();
+    assert!(err.contains("format 99") && err.contains("future.safetensors"), "{err}");
+    let foreign = dir.join("foreign.safetensors");
+    std::fs::write(&foreign, with_metadata(&path, |m| drop(m.remove("rede.format")))).unwrap();
+    assert!(load_model(&foreign).err().unwrap().to_string().contains("not a rede model file"));
+    let wrong_arch = dir.join("arch.safetensors");
+    let spec = mlp(&[3, 9, 2], Activation::Tanh, &mut Rng::seed(1)).unwrap().spec();
+    let spec = serde_json::to_string(&spec).unwrap();
+    std::fs::write(&wrong_arch, with_metadata(&path, |m| drop(m.insert("rede.spec".into(), spec.clone())))).unwrap();
+    assert!(load_model(&wrong_arch).err().unwrap().to_string().contains("shape"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failed_save_leaves_the_old_file() {
+    let dir = temp_dir("atomic");
+    let (path, _) = saved_model(&dir);
+    let before = std::fs::read(&path).unwrap();
+    let model = mlp(&[3, 8, 2], Activation::Tanh, &mut Rng::seed(2)).unwrap();
+    assert!(save_model(&dir.join("no-such-dir").join("m.safetensors"), &model, &BTreeMap::new()).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
+    std::fs::remove_dir_all(dir).unwrap();
+}
