@@ -308,3 +308,13 @@ fn bad_arguments_give_errors_not_panics() {
     assert!(x.requires_grad_().sum(&[1], false).unwrap().backward().is_err(), "backward needs one value");
     assert!(x.sum_all().unwrap().backward().is_err(), "nothing asked for gradients");
 }
+
+#[test]
+fn pow_gradients_stay_finite_at_a_zero_base_and_exponent() {
+    let a = Tensor::from_vec(vec![0.0f64, 0.0, 2.0], &[3]).unwrap().requires_grad_();
+    let b = Tensor::from_vec(vec![2.0f64, 0.0, 3.0], &[3]).unwrap().requires_grad_();
+    a.pow(&b).unwrap().sum_all().unwrap().backward().unwrap();
+    // d(a^b)/da = b·a^(b−1): 0, 0 (b = 0), 12; d(a^b)/db = a^b·ln a: 0, 0 (a = 0), 8 ln 2.
+    assert_eq!(a.grad().unwrap().to_vec_f64(), vec![0.0, 0.0, 12.0]);
+    assert_eq!(b.grad().unwrap().to_vec_f64(), vec![0.0, 0.0, 8.0 * 2f64.ln()]);
+}

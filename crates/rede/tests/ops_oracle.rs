@@ -37,7 +37,7 @@ fn apply(name: &str, x: &[Tensor]) -> Result<Tensor> {
         "sub_234_4" => x[0].sub(&x[1])?,
         "mul_23_scalar" => x[0].mul(&x[1])?,
         "div_31_14" => x[0].div(&x[1])?,
-        "pow_23_3" => x[0].pow(&x[1])?,
+        "pow_23_3" | "pow_zero_base" => x[0].pow(&x[1])?,
         "maximum_234_31" => x[0].maximum(&x[1])?,
         "minimum_34_4" => x[0].minimum(&x[1])?,
         "sum_0" => x[0].sum(&[0], false)?,

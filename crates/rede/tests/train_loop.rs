@@ -1,9 +1,8 @@
-//! The fit loop, with a tiny linear model and plain SGD defined here so the
-//! loop is tested on its own.
+//! The fit loop, with a tiny linear model defined here and plain SGD.
 
 use rede::data::Dataset;
 use rede::nn::{LayerSpec, Module};
-use rede::optim::Optimizer;
+use rede::optim::{Sgd, SgdConfig};
 use rede::train::{EarlyStopping, Monitor, Task, TrainConfig, Trainer};
 use rede::{DType, Result, Rng, Tensor};
 
@@ -31,32 +30,6 @@ impl Module for Affine {
     }
 }
 
-struct PlainSgd {
-    params: Vec<Tensor>,
-    lr: f64,
-}
-
-impl Optimizer for PlainSgd {
-    fn step(&mut self) -> Result<()> {
-        for p in &self.params {
-            if let Some(g) = p.grad() {
-                let g = g.to_vec_f32();
-                p.with_data_mut(|d: &mut [f32]| d.iter_mut().zip(&g).for_each(|(w, g)| *w -= self.lr as f32 * g))?;
-            }
-        }
-        Ok(())
-    }
-    fn parameters(&self) -> &[Tensor] {
-        &self.params
-    }
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-}
-
 fn mse(out: &Tensor, y: &Tensor) -> Result<Tensor> {
     out.reshape(y.shape())?.sub(y)?.square().mean_all()
 }
@@ -72,7 +45,7 @@ fn line_data(n: usize, seed: u64) -> Dataset {
 
 fn run(config: TrainConfig, lr: f64) -> Result<(Affine, rede::train::History)> {
     let mut model = Affine::new(2, 1);
-    let mut opt = PlainSgd { params: model.parameters(), lr };
+    let mut opt = Sgd::new(model.parameters(), SgdConfig::default().lr(lr))?;
     let history = Trainer::new(config, mse).fit(&mut model, &mut opt, &line_data(200, 1), None)?;
     Ok((model, history))
 }

@@ -83,7 +83,12 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     let spec_json = metadata.get(KEY_SPEC).ok_or_else(|| bad("model file has no architecture (rede.spec)".into()))?;
     let spec: LayerSpec = serde_json::from_str(spec_json).map_err(|e| bad(format!("unreadable architecture: {e}")))?;
     let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
-    let module = spec.build(&mut Rng::seed(0))?;
+    // Parameters take the element type the weights were saved in.
+    let dtype = match tensors.iter().next().map(|(_, v)| v.dtype()) {
+        Some(Dtype::F64) => DType::F64,
+        _ => DType::F32,
+    };
+    let module = spec.build_with_dtype(&mut Rng::seed(0), dtype)?;
     let params = module.named_parameters();
     for (name, param) in &params {
         let view = tensors.tensor(name).map_err(|_| bad(format!("missing tensor {name}")))?;
@@ -95,7 +100,7 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
                 param.shape()
             )));
         }
-        param.assign(&saved.to_dtype(param.dtype()))?;
+        param.assign(&saved.to_dtype(param.dtype()))?; // a mixed-type file still loads
     }
     if let Some(extra) = tensors.names().into_iter().find(|n| !params.iter().any(|(p, _)| p == n)) {
         return Err(bad(format!("unexpected tensor {extra} (not part of the architecture)")));

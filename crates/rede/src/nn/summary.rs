@@ -73,7 +73,10 @@ fn render(input: &str, rows: &[Row], total: usize) -> String {
     let w_output = rows.iter().map(|r| r.output.len()).chain([header.1.len(), input.len()]).max().unwrap_or(0);
     let w_params = rows.iter().map(|r| thousands(r.params).len()).chain([header.2.len()]).max().unwrap_or(0);
     let width = w_layer + w_output + w_params + 4;
-    let line = |l: &str, o: &str, p: &str| format!("{l:<w_layer$}  {o:<w_output$}  {p:>w_params$}\n");
+    let line = |l: &str, o: &str, p: &str| {
+        let text = format!("{l:<w_layer$}  {o:<w_output$}  {p:>w_params$}");
+        format!("{}\n", text.trim_end())
+    };
     let mut out = line(header.0, header.1, header.2);
     out.push_str(&"=".repeat(width));
     out.push('\n');

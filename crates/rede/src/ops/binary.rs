@@ -57,11 +57,14 @@ impl Tensor {
         })
     }
 
-    /// a^b. Backward: (g·b·a^(b−1), g·y·ln a).
+    /// a^b. Backward: (g·b·a^(b−1), g·y·ln a). As in PyTorch, the base's gradient is 0
+    /// where b = 0 and the exponent's is 0 where a = 0, b ≥ 0 (rather than 0·∞ = NaN).
     pub fn pow(&self, rhs: &Tensor) -> Result<Tensor> {
         self.binary_op(rhs, BinaryOp::Pow, "pow", |g, a, b, y| {
-            let ga = g.mul(&b.mul(&a.map_binary(&b.sub_scalar(1.0), BinaryOp::Pow, "pow")?)?)?;
-            let gb = g.mul(&y.mul(&a.log())?)?;
+            let slope = b.mul(&a.map_binary(&b.sub_scalar(1.0), BinaryOp::Pow, "pow")?)?;
+            let ga = g.mul(&slope.masked_fill(&b.eq_scalar(0.0), 0.0)?)?;
+            let zero_base = a.eq_scalar(0.0).mul(&b.ge_scalar(0.0))?;
+            let gb = g.mul(&y.mul(&a.log())?.masked_fill(&zero_base, 0.0)?)?;
             Ok((ga, gb))
         })
     }
