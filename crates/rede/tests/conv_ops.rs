@@ -199,3 +199,23 @@ fn avg_pool2d_counts_padding_and_adaptive_pool_averages_its_windows() {
     assert_eq!(a, vec![3.0, 4.0, 6.0, 7.0]);
     assert_eq!(x.global_avg_pool2d().unwrap().to_vec_f64(), vec![5.0]);
 }
+
+#[test]
+fn large_batches_split_across_threads_match_sample_by_sample_results() {
+    // 37 samples: several parallel blocks and sub-batches, the last ones partial.
+    let o = Conv2dOptions::default().padding(1).stride(2).groups(1);
+    let (x, w) = (randn(&[37, 3, 6, 5], 20).requires_grad_(), randn(&[4, 3, 3, 3], 21).requires_grad_());
+    let y = x.conv2d(&w, None, o).unwrap();
+    y.square().sum_all().unwrap().backward().unwrap();
+    let mut gw = vec![0.0; w.numel()];
+    for n in 0..37 {
+        let (xn, wn) = (x.detach().narrow(0, n, 1).unwrap().requires_grad_(), w.detach().requires_grad_());
+        let yn = xn.conv2d(&wn, None, o).unwrap();
+        assert_close(&yn.to_vec_f64(), &y.narrow(0, n, 1).unwrap().to_vec_f64(), 1e-12);
+        yn.square().sum_all().unwrap().backward().unwrap();
+        let gx = x.grad().unwrap().narrow(0, n, 1).unwrap().to_vec_f64();
+        assert_close(&xn.grad().unwrap().to_vec_f64(), &gx, 1e-12);
+        gw.iter_mut().zip(wn.grad().unwrap().to_vec_f64()).for_each(|(a, b)| *a += b);
+    }
+    assert_close(&w.grad().unwrap().to_vec_f64(), &gw, 1e-10);
+}

@@ -58,9 +58,14 @@ impl ConvGeometry {
     fn out_plane(&self) -> usize {
         self.out_size[0] * self.out_size[1]
     }
-    /// A 1x1 kernel with unit stride and no padding reads the input as its own patch matrix.
-    fn is_pointwise(&self) -> bool {
-        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
+    /// Samples unrolled side by side into one patch matrix, so each GEMM has about a
+    /// thousand columns even when the output plane is small.
+    fn sub_batch(&self) -> usize {
+        1024usize.div_ceil(self.out_plane().max(1)).clamp(1, self.batch.max(1))
+    }
+    /// Scratch elements for one sub-batch: the patch matrix and an `[O/groups, columns]` product.
+    fn scratch_len(&self) -> usize {
+        (self.patch_len() + self.group_out()) * self.sub_batch() * self.out_plane()
     }
     /// Samples per parallel block: one block per thread, or a single block for small work.
     fn block(&self) -> usize {
@@ -154,11 +159,15 @@ fn valid_range(shift: isize, stride: usize, len: usize, out: usize) -> (usize, u
     (lo, hi.clamp(lo, out))
 }
 
-/// Visits every (patch row, output row) pair of one group: `f(col_row, input_row)` where
-/// `col_row` is the `OW`-long stretch of the patch matrix and `input_row` the input row it
-/// reads (None where it falls in the padding), plus the valid output columns and how
-/// column `ox` maps to an input column (`ox·stride + shift`).
-fn for_each_patch_row(g: &ConvGeometry, mut f: impl FnMut(usize, Option<usize>, (usize, usize), isize, usize)) {
+/// Visits every (patch row, output row) pair of one group: `f(at, input_row, cols, shift, stride)`
+/// where `at = patch_row · ld + oy · OW` is where that stretch of `OW` outputs starts in a patch
+/// matrix with rows of length `ld`, `input_row` the offset of the input row it reads (None in
+/// the padding), `cols` the valid output columns and `ox·stride + shift` the input column of `ox`.
+fn for_each_patch_row(
+    g: &ConvGeometry,
+    ld: usize,
+    mut f: impl FnMut(usize, Option<usize>, (usize, usize), isize, usize),
+) {
     let [kh, kw] = g.kernel;
     let [h, w] = g.in_size;
     let [oh, ow] = g.out_size;
@@ -174,17 +183,18 @@ fn for_each_patch_row(g: &ConvGeometry, mut f: impl FnMut(usize, Option<usize>, 
                     let src = (y_lo..y_hi)
                         .contains(&oy)
                         .then(|| c * h * w + ((oy * g.stride[0]) as isize + shift_y) as usize * w);
-                    f(row * oh * ow + oy * ow, src, cols, shift_x, g.stride[1]);
+                    f(row * ld + oy * ow, src, cols, shift_x, g.stride[1]);
                 }
             }
         }
     }
 }
 
-/// Unrolls one group's input `[C/groups, H, W]` into the patch matrix `[C/groups·kh·kw, OH·OW]`.
-fn im2col<T: Element>(x: &[T], g: &ConvGeometry, col: &mut [T]) {
+/// Unrolls one sample's group `[C/groups, H, W]` into `OH·OW` columns of a patch matrix
+/// `[C/groups·kh·kw, ld]` (`col` starts at the sample's first column).
+fn im2col<T: Element>(x: &[T], g: &ConvGeometry, col: &mut [T], ld: usize) {
     let ow = g.out_size[1];
-    for_each_patch_row(g, |at, src, (lo, hi), shift, stride| {
+    for_each_patch_row(g, ld, |at, src, (lo, hi), shift, stride| {
         let dst = &mut col[at..at + ow];
         let Some(src) = src else {
             dst.fill(T::zero());
@@ -203,9 +213,10 @@ fn im2col<T: Element>(x: &[T], g: &ConvGeometry, col: &mut [T]) {
     });
 }
 
-/// Adds the patch matrix back into one group's input gradient (the adjoint of [`im2col`]).
-fn col2im<T: ConvElement>(col: &[T], g: &ConvGeometry, dx: &mut [T]) {
-    for_each_patch_row(g, |at, src, (lo, hi), shift, stride| {
+/// Adds one sample's columns of the patch matrix back into its group's input gradient
+/// (the adjoint of [`im2col`]).
+fn col2im<T: ConvElement>(col: &[T], g: &ConvGeometry, dx: &mut [T], ld: usize) {
+    for_each_patch_row(g, ld, |at, src, (lo, hi), shift, stride| {
         let Some(src) = src else { return };
         for ox in lo..hi {
             dx[(src as isize + (ox * stride) as isize + shift) as usize] += col[at + ox];
@@ -219,100 +230,139 @@ fn packed<'a, T>(data: &'a [T], layout: &Layout) -> &'a [T] {
     &data[layout.offset()..layout.offset() + layout.numel()]
 }
 
+/// Sizes used by the kernels: patch rows K, output plane P, outputs per group, per-sample lengths.
+struct Dims {
+    k: usize,
+    p: usize,
+    og: usize,
+    x_sample: usize,
+    out_sample: usize,
+    group_len: usize,
+}
+
+impl Dims {
+    fn of(g: &ConvGeometry) -> Dims {
+        Dims {
+            k: g.patch_len(),
+            p: g.out_plane(),
+            og: g.group_out(),
+            x_sample: g.in_channels * g.in_plane(),
+            out_sample: g.out_channels * g.out_plane(),
+            group_len: g.group_in() * g.in_plane(),
+        }
+    }
+}
+
+/// Calls `f(first_sample, count)` for each sub-batch of the `samples` samples starting at `first`.
+fn sub_batches(g: &ConvGeometry, first: usize, samples: usize, mut f: impl FnMut(usize, usize)) {
+    let sb = g.sub_batch();
+    for s0 in (0..samples).step_by(sb) {
+        f(first + s0, sb.min(samples - s0));
+    }
+}
+
+/// Unrolls group `gi` of samples `first..first+n` into `col` `[K, n·P]`.
+fn unroll<T: Element>(x: &[T], g: &ConvGeometry, d: &Dims, gi: usize, (first, n): (usize, usize), col: &mut [T]) {
+    for s in 0..n {
+        let xs = &x[(first + s) * d.x_sample + gi * d.group_len..][..d.group_len];
+        im2col(xs, g, &mut col[s * d.p..], n * d.p);
+    }
+}
+
+/// Copies group `gi` of the output gradient of samples `first..first+n` into `buf` `[O/groups, n·P]`.
+fn gather_outputs<T: Element>(gout: &[T], d: &Dims, gi: usize, (first, n): (usize, usize), buf: &mut [T]) {
+    for o in 0..d.og {
+        for s in 0..n {
+            let src = &gout[(first + s) * d.out_sample + (gi * d.og + o) * d.p..][..d.p];
+            buf[o * n * d.p + s * d.p..][..d.p].copy_from_slice(src);
+        }
+    }
+}
+
 fn forward<T: ConvElement>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeometry) -> Vec<T> {
-    let (k, p, og) = (g.patch_len(), g.out_plane(), g.group_out());
-    let (x_sample, out_sample) = (g.in_channels * g.in_plane(), g.out_channels * p);
-    let mut out = vec![T::zero(); g.batch * out_sample];
+    let d = Dims::of(g);
+    let mut out = vec![T::zero(); g.batch * d.out_sample];
     let block = g.block();
-    out.par_chunks_mut(out_sample * block).enumerate().for_each(|(bi, dst)| {
-        T::with_scratch(if g.is_pointwise() { 0 } else { k * p }, |col| {
-            for (i, y) in dst.chunks_mut(out_sample).enumerate() {
-                let xs = &x[(bi * block + i) * x_sample..][..x_sample];
+    out.par_chunks_mut(d.out_sample * block).enumerate().for_each(|(bi, dst)| {
+        T::with_scratch(g.scratch_len(), |scratch| {
+            let (col, prod) = scratch.split_at_mut(d.k * g.sub_batch() * d.p);
+            sub_batches(g, bi * block, dst.len() / d.out_sample, |first, n| {
+                let ld = n * d.p;
                 for gi in 0..g.groups {
-                    let xg = &xs[gi * g.group_in() * g.in_plane()..][..g.group_in() * g.in_plane()];
-                    let patches: &[T] = if g.is_pointwise() {
-                        xg
-                    } else {
-                        im2col(xg, g, col);
-                        col
-                    };
-                    let wg = Mat { data: &w[gi * og * k..], rs: k, cs: 1 };
-                    let yg = &mut y[gi * og * p..(gi + 1) * og * p];
-                    gemm_serial(og, p, k, yg, wg, Mat { data: patches, rs: p, cs: 1 }, false);
-                }
-                if let Some(b) = bias {
-                    for (row, &bo) in y.chunks_mut(p).zip(b) {
-                        row.iter_mut().for_each(|v| *v += bo);
+                    unroll(x, g, &d, gi, (first, n), col);
+                    let wg = Mat { data: &w[gi * d.og * d.k..], rs: d.k, cs: 1 };
+                    gemm_serial(d.og, ld, d.k, prod, wg, Mat { data: &col[..d.k * ld], rs: ld, cs: 1 }, false);
+                    // prod is [og, n·P]; the output is [n, O, P].
+                    for o in 0..d.og {
+                        let b = bias.map_or(T::zero(), |b| b[gi * d.og + o]);
+                        for s in 0..n {
+                            let at = (first - bi * block + s) * d.out_sample + (gi * d.og + o) * d.p;
+                            let src = &prod[o * ld + s * d.p..][..d.p];
+                            dst[at..at + d.p].iter_mut().zip(src).for_each(|(y, &v)| *y = v + b);
+                        }
                     }
                 }
-            }
+            });
         })
     });
     out
 }
 
 fn grad_input<T: ConvElement>(gout: &[T], w: &[T], g: &ConvGeometry) -> Vec<T> {
-    let (k, p, og) = (g.patch_len(), g.out_plane(), g.group_out());
-    let (x_sample, out_sample) = (g.in_channels * g.in_plane(), g.out_channels * p);
-    let group_len = g.group_in() * g.in_plane();
-    let mut dx = vec![T::zero(); g.batch * x_sample];
+    let d = Dims::of(g);
+    let mut dx = vec![T::zero(); g.batch * d.x_sample];
     let block = g.block();
-    dx.par_chunks_mut(x_sample * block).enumerate().for_each(|(bi, dst)| {
-        T::with_scratch(k * p, |dcol| {
-            for (i, dxs) in dst.chunks_mut(x_sample).enumerate() {
-                let gs = &gout[(bi * block + i) * out_sample..][..out_sample];
+    dx.par_chunks_mut(d.x_sample * block).enumerate().for_each(|(bi, dst)| {
+        T::with_scratch(g.scratch_len(), |scratch| {
+            let (dcol, gbuf) = scratch.split_at_mut(d.k * g.sub_batch() * d.p);
+            sub_batches(g, bi * block, dst.len() / d.x_sample, |first, n| {
+                let ld = n * d.p;
                 for gi in 0..g.groups {
-                    // Wᵀ of this group: [k, og], read through strides.
-                    let wt = Mat { data: &w[gi * og * k..], rs: 1, cs: k };
-                    let gg = Mat { data: &gs[gi * og * p..], rs: p, cs: 1 };
-                    let dxg = &mut dxs[gi * group_len..(gi + 1) * group_len];
-                    if g.is_pointwise() {
-                        gemm_serial(k, p, og, dxg, wt, gg, false);
-                    } else {
-                        gemm_serial(k, p, og, dcol, wt, gg, false);
-                        col2im(dcol, g, dxg);
+                    gather_outputs(gout, &d, gi, (first, n), gbuf);
+                    // Wᵀ of this group, [K, og], read through strides.
+                    let wt = Mat { data: &w[gi * d.og * d.k..], rs: 1, cs: d.k };
+                    gemm_serial(d.k, ld, d.og, dcol, wt, Mat { data: &gbuf[..d.og * ld], rs: ld, cs: 1 }, false);
+                    for s in 0..n {
+                        let at = (first - bi * block + s) * d.x_sample + gi * d.group_len;
+                        col2im(&dcol[s * d.p..], g, &mut dst[at..at + d.group_len], ld);
                     }
                 }
-            }
+            });
         })
     });
     dx
 }
 
 fn grad_weight<T: ConvElement>(x: &[T], gout: &[T], g: &ConvGeometry) -> Vec<T> {
-    let (k, p, og) = (g.patch_len(), g.out_plane(), g.group_out());
-    let (x_sample, out_sample) = (g.in_channels * g.in_plane(), g.out_channels * p);
-    let group_len = g.group_in() * g.in_plane();
+    let d = Dims::of(g);
     let block = g.block();
-    let partial = |(xb, gb): (&[T], &[T])| {
-        let mut dw = vec![T::zero(); g.out_channels * k];
-        T::with_scratch(if g.is_pointwise() { 0 } else { k * p }, |col| {
-            for (xs, gs) in xb.chunks(x_sample).zip(gb.chunks(out_sample)) {
+    let partial = |bi: usize| {
+        let mut dw = vec![T::zero(); g.out_channels * d.k];
+        T::with_scratch(g.scratch_len(), |scratch| {
+            let (col, gbuf) = scratch.split_at_mut(d.k * g.sub_batch() * d.p);
+            let samples = block.min(g.batch - bi * block);
+            sub_batches(g, bi * block, samples, |first, n| {
+                let ld = n * d.p;
                 for gi in 0..g.groups {
-                    let xg = &xs[gi * group_len..(gi + 1) * group_len];
-                    let patches: &[T] = if g.is_pointwise() {
-                        xg
-                    } else {
-                        im2col(xg, g, col);
-                        col
-                    };
-                    // dW_g += g_g [og, p] · patchesᵀ [p, k]
-                    let gg = Mat { data: &gs[gi * og * p..], rs: p, cs: 1 };
-                    let pt = Mat { data: patches, rs: 1, cs: p };
-                    gemm_serial(og, k, p, &mut dw[gi * og * k..(gi + 1) * og * k], gg, pt, true);
+                    unroll(x, g, &d, gi, (first, n), col);
+                    gather_outputs(gout, &d, gi, (first, n), gbuf);
+                    // dW_g += g_g [og, n·P] · patchesᵀ [n·P, K]
+                    let gg = Mat { data: &gbuf[..d.og * ld], rs: ld, cs: 1 };
+                    let pt = Mat { data: &col[..d.k * ld], rs: 1, cs: ld };
+                    gemm_serial(d.og, d.k, ld, &mut dw[gi * d.og * d.k..(gi + 1) * d.og * d.k], gg, pt, true);
                 }
-            }
+            });
         });
         dw
     };
-    x.par_chunks(x_sample * block)
-        .zip(gout.par_chunks(out_sample * block))
+    (0..g.batch.div_ceil(block))
+        .into_par_iter()
         .map(partial)
         .reduce_with(|mut a, b| {
             a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
             a
         })
-        .unwrap_or_else(|| vec![T::zero(); g.out_channels * k])
+        .unwrap_or_else(|| vec![T::zero(); g.out_channels * d.k])
 }
 
 fn grad_bias<T: ConvElement>(gout: &[T], g: &ConvGeometry) -> Vec<T> {
@@ -362,32 +412,39 @@ impl PoolWindows {
 }
 
 fn max_pool<T: Element>(x: &[T], planes: usize, win: &PoolWindows) -> (Vec<T>, Vec<u32>) {
-    let (ip, op, w) = (win.in_plane(), win.out_plane(), win.in_size[1]);
+    let (ip, op) = (win.in_plane(), win.out_plane());
     let mut out = vec![T::zero(); planes * op];
     let mut arg = vec![0u32; planes * op];
     let job = win.planes_per_job(planes);
     out.par_chunks_mut(op * job).zip(arg.par_chunks_mut(op * job)).enumerate().for_each(|(j, (out, arg))| {
         for (pi, (o, a)) in out.chunks_mut(op).zip(arg.chunks_mut(op)).enumerate() {
-            let plane = &x[(j * job + pi) * ip..][..ip];
-            win.each(|i, (r0, r1), (c0, c1)| {
-                let (mut best, mut at) = (T::neg_infinity(), r0 * w + c0);
-                for r in r0..r1 {
-                    for (c, &v) in plane[r * w + c0..r * w + c1].iter().enumerate() {
-                        // NaN wins, so it propagates like in PyTorch.
-                        if v > best || v.is_nan() {
-                            (best, at) = (v, r * w + c0 + c);
-                            if v.is_nan() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                o[i] = best;
-                a[i] = at as u32;
-            });
+            max_pool_plane(&x[(j * job + pi) * ip..][..ip], win, o, a);
         }
     });
     (out, arg)
+}
+
+/// Max pooling of one plane, each window's maximum kept in registers and chosen without
+/// branches (random data would mispredict half the comparisons).
+fn max_pool_plane<T: Element>(plane: &[T], win: &PoolWindows, out: &mut [T], arg: &mut [u32]) {
+    let w = win.in_size[1];
+    let mut i = 0;
+    for &(r0, r1) in &win.rows {
+        for &(c0, c1) in &win.cols {
+            let (mut best, mut at) = (T::neg_infinity(), r0 * w + c0);
+            for r in r0..r1 {
+                for (c, &v) in plane[r * w + c0..r * w + c1].iter().enumerate() {
+                    // A NaN wins and then stays, so it propagates like in PyTorch.
+                    let take = v > best || v.is_nan();
+                    best = if take { v } else { best };
+                    at = if take { r * w + c0 + c } else { at };
+                }
+            }
+            out[i] = best;
+            arg[i] = at as u32;
+            i += 1;
+        }
+    }
 }
 
 fn max_pool_backward<T: ConvElement>(gout: &[T], arg: &[u32], planes: usize, win: &PoolWindows) -> Vec<T> {
@@ -604,9 +661,9 @@ mod tests {
             out_size: [2, 2],
         };
         let mut col = vec![0.0f64; 4 * 4];
-        im2col(&[1.0; 9], &g, &mut col);
+        im2col(&[1.0; 9], &g, &mut col, 4);
         let mut back = vec![0.0; 9];
-        col2im(&col, &g, &mut back);
+        col2im(&col, &g, &mut back, 4);
         assert_eq!(back, vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
     }
 }
