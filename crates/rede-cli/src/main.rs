@@ -10,6 +10,7 @@ mod plot;
 mod predict;
 mod progress;
 mod report;
+mod search;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// List the built-in datasets.
     Datasets,
+    /// Search hyperparameters by cross-validation and save the best model.
+    Search(Box<search::SearchArgs>),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Datasets => datasets::run(),
+        Command::Search(args) => search::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
