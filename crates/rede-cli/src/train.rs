@@ -247,7 +247,12 @@ fn task_name(task: Task) -> &'static str {
     }
 }
 
+/// Fits the estimator; errors name the data.
 fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<Estimator> {
+    fit_estimator(params, split, progress).map_err(|e| CliError::new(format!("{}: {e}", split.name)))
+}
+
+fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> rede::Result<Estimator> {
     Ok(match split.task {
         Task::Classification => {
             let mut clf = MlpClassifier::new(params);
