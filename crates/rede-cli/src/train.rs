@@ -105,9 +105,13 @@ pub struct TrainArgs {
     /// Also write the run's metrics as one JSON object.
     #[arg(long, value_name = "FILE")]
     pub metrics_json: Option<PathBuf>,
-    /// Also draw loss and validation curves (and, for 2-D data, FILE-boundary.png with the decision regions).
-    #[arg(long, value_name = "FILE.png")]
+    /// Where to draw the loss and validation curves (and, for 2-D data, FILE-boundary.png with the
+    /// decision regions) [default: the --out name with .png, e.g. model.png]
+    #[arg(long, value_name = "FILE.png", conflicts_with = "no_plot")]
     pub plot: Option<PathBuf>,
+    /// Draw no plot.
+    #[arg(long)]
+    pub no_plot: bool,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -172,6 +176,15 @@ impl TrainArgs {
         Ok(params)
     }
 
+    /// The plot's file: `--plot`, else the model's name with `.png`; none with `--no-plot`.
+    fn plot_path(&self) -> Option<PathBuf> {
+        match (&self.plot, self.no_plot) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => Some(self.out.with_extension("png")),
+        }
+    }
+
     fn source(&self) -> CliResult<Source<'_>> {
         match (&self.data, &self.dataset) {
             (Some(path), _) => {
@@ -216,8 +229,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let metrics = metrics_json(&split, &model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
-    let plots = match &args.plot {
-        Some(path) => render_plots(path, &model, &split)?,
+    let plots = match args.plot_path() {
+        Some(path) => render_plots(&path, &model, &split)?,
         None => Vec::new(),
     };
     let metadata = BTreeMap::from([
@@ -269,7 +282,8 @@ fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> r
 
 /// Fails early, before training, on output paths that cannot be written.
 fn check_outputs(args: &TrainArgs) -> CliResult<()> {
-    let outputs = [Some(&args.out), args.metrics_json.as_ref(), args.plot.as_ref()];
+    let plot = args.plot_path();
+    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()];
     for path in outputs.into_iter().flatten() {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !dir.is_dir() {
@@ -279,7 +293,7 @@ fn check_outputs(args: &TrainArgs) -> CliResult<()> {
             return Err(CliError::new(format!("{}: is a folder, not a file name", path.display())));
         }
     }
-    if let Some(plot) = &args.plot {
+    if let Some(plot) = &plot {
         if plot.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {
             return Err(CliError::new(format!(
                 "{}: --plot writes PNG pictures; give a name ending in .png",

@@ -90,6 +90,7 @@ fn train_save_predict_eval_round_trip() {
     assert!(report.contains("accuracy 100.00%"), "{report}");
     assert!(report.contains("confusion matrix") && report.contains("precision"), "{report}");
     assert!(report.contains("model saved to m.safetensors"));
+    assert!(s.path("m.png").exists() && s.path("m-boundary.png").exists(), "the plots go next to the model by default");
     s.write("new.csv", "b,a\n0.7,1.2\n-0.9,-1.1\n1,1\n");
     let predictions = s.ok(&["predict", "--model", "m.safetensors", "--data", "new.csv"]);
     assert_eq!(predictions, "y\n1\n0\n1\n", "columns may come in any order; rows keep theirs");
@@ -314,5 +315,5 @@ fn outputs_are_written_only_after_training_succeeds() {
     assert!(err.contains("loss became"), "{err}");
     assert_eq!(std::fs::read(&precious).unwrap(), b"mine");
     assert_eq!(std::fs::read(&metrics).unwrap(), b"mine too");
-    assert!(!Path::new(&s.path("model.safetensors")).exists());
+    assert!(!Path::new(&s.path("model.safetensors")).exists() && !s.path("keep.png").exists());
 }
