@@ -210,7 +210,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
     let split = training_split(&args.source()?, &test_part, task)?;
     let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
-    let mut progress = Progress::new(args.quiet, args.epochs, unit);
     if !args.quiet {
         eprintln!(
             "training a {} on {} ({} train rows, {} test rows)",
@@ -220,6 +219,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             split.test.n_rows()
         );
     }
+    let mut progress = Progress::new(args.quiet, args.epochs, unit);
     let model = fit(params, &split, &mut progress)?;
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
