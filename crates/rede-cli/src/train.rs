@@ -87,7 +87,7 @@ pub struct TrainArgs {
     /// Share of the training rows held out with --early-stopping.
     #[arg(long, default_value_t = 0.1)]
     pub validation_fraction: f64,
-    /// Epochs without improvement (by --tol) before stopping.
+    /// Stop once more than this many epochs in a row did not improve (by --tol).
     #[arg(long, default_value_t = 10)]
     pub patience: usize,
     /// Smallest improvement that counts.
