@@ -46,6 +46,7 @@ mod error;
 pub mod estimator;
 pub mod io;
 pub mod layout;
+pub mod model_selection;
 pub mod nn;
 mod ops;
 pub mod optim;
@@ -57,4 +58,5 @@ pub use autograd::{gradcheck, no_grad, GradcheckOptions, GradcheckReport, NoGrad
 pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use ops::conv::{Conv1dOptions, Conv2dOptions};
 pub use tensor::{Rng, Tensor, TensorId};

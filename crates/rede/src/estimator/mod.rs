@@ -24,6 +24,7 @@ mod mlp;
 mod params;
 pub mod persist;
 mod regressor;
+pub mod search;
 
 pub use classifier::MlpClassifier;
 pub use mlp::TrainingRecord;

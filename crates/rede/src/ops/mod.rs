@@ -3,10 +3,12 @@
 //! ops (so rules are short, device-independent and themselves tested).
 
 mod binary;
+pub(crate) mod conv;
 mod index;
 mod matmul;
 mod movement;
 mod overload;
+mod pool;
 mod reduce;
 mod softmax;
 mod unary;

@@ -1,11 +1,13 @@
 //! The CPU backend: buffers in host memory, kernels on the rayon thread pool.
 
+mod conv;
 mod elementwise;
 mod index;
 mod matmul;
 mod reduce;
 mod strided;
 
+pub use conv::{ConvGeometry, PoolWindows};
 pub use matmul::{MatOperand, MatmulDims};
 
 use super::{BinaryOp, ReduceOp, UnaryOp};
