@@ -112,7 +112,14 @@ fn line_chart(
         .y_label_area_size(64)
         .build_cartesian_2d(1f64..n as f64, (lo - pad)..(hi + pad))
         .map_err(plot_error)?;
-    chart.configure_mesh().x_desc("epoch").label_style((FAMILY, 14)).draw().map_err(plot_error)?;
+    let whole = |x: &f64| format!("{x:.0}");
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&whole)
+        .label_style((FAMILY, 14))
+        .draw()
+        .map_err(plot_error)?;
     for &(name, values, c) in series {
         let points = values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v));
         chart

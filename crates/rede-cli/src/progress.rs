@@ -54,8 +54,8 @@ fn describe(r: &EpochRecord) -> String {
 impl Callback for Progress {
     fn on_epoch_end(&mut self, record: &EpochRecord) {
         if let Some(bar) = &self.bar {
-            bar.set_position(record.epoch as u64);
             bar.set_message(describe(record));
+            bar.set_position(record.epoch as u64);
         } else if self.plain {
             eprintln!(
                 "{} {:>4}/{}  {}  ({:.2}s)",

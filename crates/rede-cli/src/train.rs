@@ -87,7 +87,7 @@ pub struct TrainArgs {
     /// Share of the training rows held out with --early-stopping.
     #[arg(long, default_value_t = 0.1)]
     pub validation_fraction: f64,
-    /// Epochs without improvement (by --tol) before stopping.
+    /// Stop once more than this many epochs in a row did not improve (by --tol).
     #[arg(long, default_value_t = 10)]
     pub patience: usize,
     /// Smallest improvement that counts.
@@ -105,9 +105,13 @@ pub struct TrainArgs {
     /// Also write the run's metrics as one JSON object.
     #[arg(long, value_name = "FILE")]
     pub metrics_json: Option<PathBuf>,
-    /// Also draw loss and validation curves (and, for 2-D data, FILE-boundary.png with the decision regions).
-    #[arg(long, value_name = "FILE.png")]
+    /// Where to draw the loss and validation curves (and, for 2-D data, FILE-boundary.png with the
+    /// decision regions) [default: the --out name with .png, e.g. model.png]
+    #[arg(long, value_name = "FILE.png", conflicts_with = "no_plot")]
     pub plot: Option<PathBuf>,
+    /// Draw no plot.
+    #[arg(long)]
+    pub no_plot: bool,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
@@ -172,6 +176,15 @@ impl TrainArgs {
         Ok(params)
     }
 
+    /// The plot's file: `--plot`, else the model's name with `.png`; none with `--no-plot`.
+    fn plot_path(&self) -> Option<PathBuf> {
+        match (&self.plot, self.no_plot) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => Some(self.out.with_extension("png")),
+        }
+    }
+
     fn source(&self) -> CliResult<Source<'_>> {
         match (&self.data, &self.dataset) {
             (Some(path), _) => {
@@ -197,7 +210,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
     let split = training_split(&args.source()?, &test_part, task)?;
     let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
-    let mut progress = Progress::new(args.quiet, args.epochs, unit);
     if !args.quiet {
         eprintln!(
             "training a {} on {} ({} train rows, {} test rows)",
@@ -207,6 +219,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             split.test.n_rows()
         );
     }
+    let mut progress = Progress::new(args.quiet, args.epochs, unit);
     let model = fit(params, &split, &mut progress)?;
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
@@ -216,8 +229,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let metrics = metrics_json(&split, &model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
-    let plots = match &args.plot {
-        Some(path) => render_plots(path, &model, &split)?,
+    let plots = match args.plot_path() {
+        Some(path) => render_plots(&path, &model, &split)?,
         None => Vec::new(),
     };
     let metadata = BTreeMap::from([
@@ -247,7 +260,12 @@ fn task_name(task: Task) -> &'static str {
     }
 }
 
+/// Fits the estimator; errors name the data.
 fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<Estimator> {
+    fit_estimator(params, split, progress).map_err(|e| CliError::new(format!("{}: {e}", split.name)))
+}
+
+fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> rede::Result<Estimator> {
     Ok(match split.task {
         Task::Classification => {
             let mut clf = MlpClassifier::new(params);
@@ -264,7 +282,8 @@ fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<E
 
 /// Fails early, before training, on output paths that cannot be written.
 fn check_outputs(args: &TrainArgs) -> CliResult<()> {
-    let outputs = [Some(&args.out), args.metrics_json.as_ref(), args.plot.as_ref()];
+    let plot = args.plot_path();
+    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()];
     for path in outputs.into_iter().flatten() {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !dir.is_dir() {
@@ -274,7 +293,7 @@ fn check_outputs(args: &TrainArgs) -> CliResult<()> {
             return Err(CliError::new(format!("{}: is a folder, not a file name", path.display())));
         }
     }
-    if let Some(plot) = &args.plot {
+    if let Some(plot) = &plot {
         if plot.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {
             return Err(CliError::new(format!(
                 "{}: --plot writes PNG pictures; give a name ending in .png",

@@ -37,10 +37,11 @@ fn classifier_learns_moons_and_reports_its_attributes() {
 #[test]
 fn training_stops_when_the_loss_stalls() {
     let d = moons();
-    // A huge tol: no epoch counts as an improvement, so training stops after n_iter_no_change + 1 epochs.
+    // A huge tol: only the first epoch counts as an improvement, so training stops
+    // when n_iter_no_change + 1 epochs in a row did not (scikit-learn's rule).
     let mut clf = MlpClassifier::new(MlpParams { tol: 10.0, n_iter_no_change: 3, ..small(100) });
     clf.fit(&d.x, &d.y).unwrap();
-    assert_eq!(clf.n_iter(), 4);
+    assert_eq!(clf.n_iter(), 5);
 }
 
 #[test]
@@ -49,7 +50,7 @@ fn early_stopping_watches_a_stratified_validation_score() {
     let mut clf = MlpClassifier::new(MlpParams { early_stopping: true, n_iter_no_change: 2, tol: 0.5, ..small(100) });
     clf.fit(&d.x, &d.y).unwrap();
     assert_eq!(clf.validation_scores().len(), clf.n_iter());
-    assert_eq!(clf.n_iter(), 3, "the score cannot improve by 0.5 after the first epoch");
+    assert_eq!(clf.n_iter(), 4, "the score cannot improve by 0.5 after the first epoch");
     assert!(clf.record().best_validation_score.is_some());
 }
 

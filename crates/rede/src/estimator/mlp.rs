@@ -192,8 +192,9 @@ impl Mlp {
             if full && p.early_stopping { self.validation_split(data)? } else { (data.clone(), None) };
         let batch = p.batch_size.unwrap_or(200).clamp(1, train.len());
         let monitor = if p.early_stopping { Monitor::ValScore } else { Monitor::TrainLoss };
+        // scikit-learn stops once the no-improvement count exceeds n_iter_no_change.
         let stopping = EarlyStopping {
-            patience: p.n_iter_no_change.max(1),
+            patience: p.n_iter_no_change + 1,
             min_delta: p.tol,
             monitor,
             restore_best: p.early_stopping,

@@ -166,7 +166,8 @@ pub struct MlpParams {
     pub beta_2: f64,
     /// Adam's ε (default 1e-8).
     pub epsilon: f64,
-    /// Epochs without an improvement of `tol` before stopping (default 10).
+    /// Training stops once more than this many epochs in a row failed to improve
+    /// by `tol` (default 10), as in scikit-learn.
     pub n_iter_no_change: usize,
     /// Most loss evaluations for lbfgs (default 15000).
     pub max_fun: usize,
