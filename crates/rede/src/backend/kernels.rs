@@ -59,6 +59,8 @@ pub enum BinaryOp {
     Maximum,
     /// min(a, b)
     Minimum,
+    /// a where b > 0, else 0: ReLU's backward (gradient a, output b) in one pass.
+    ReluGrad,
     /// A comparison producing 1 or 0.
     Cmp(CmpOp),
 }

@@ -106,11 +106,7 @@ impl Module for Linear {
                 format!("expected input of shape [..., {}], got {:?}", self.in_features(), x.shape()),
             ));
         }
-        let y = x.matmul(&self.weight.t()?)?;
-        match &self.bias {
-            Some(b) => y.add(b),
-            None => Ok(y),
-        }
+        x.linear(&self.weight, self.bias.as_ref())
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor)> {

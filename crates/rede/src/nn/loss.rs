@@ -52,42 +52,45 @@ pub fn cross_entropy_with(logits: &Tensor, targets: &Tensor, options: &CrossEntr
     }
     let weight = class_weights(OP, options.weight.as_ref(), c)?;
     // b[i][k] = ε/C·w[k] + (1−ε)·w[y_i]·[k = y_i]: loss_i = −Σ_k b[i][k]·log p[i][k].
-    let mut b = vec![0.0; n * c];
-    for (i, &y) in classes.iter().enumerate() {
-        for (k, bk) in b[i * c..(i + 1) * c].iter_mut().enumerate() {
-            *bk = eps / c as f64 * weight[k];
-        }
-        b[i * c + y] += (1.0 - eps) * weight[y];
-    }
+    let target_mass = |i: usize, k: usize| {
+        let y = classes[i];
+        eps / c as f64 * weight[k] + if k == y { (1.0 - eps) * weight[y] } else { 0.0 }
+    };
     let norm = match options.reduction {
         Reduction::Mean => classes.iter().map(|&y| weight[y]).sum(),
         _ => 1.0,
     };
+    // One pass per row over the logits (in f64): the shifted log-softmax gives the
+    // loss, and the softmax the gradient (softmax·Σ_k b − b)/norm, kept for backward.
+    let z = logits.to_vec_f64();
+    let mut losses = vec![0.0; n];
+    let mut dlogits = vec![0.0; n * c];
+    for (i, (row, d)) in z.chunks_exact(c).zip(dlogits.chunks_exact_mut(c)).enumerate() {
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = row.iter().map(|&v| (v - max).exp()).sum();
+        let log_total = total.ln();
+        let row_mass: f64 = (0..c).map(|k| target_mass(i, k)).sum();
+        for (k, (&v, dk)) in row.iter().zip(d.iter_mut()).enumerate() {
+            let b = target_mass(i, k);
+            let shifted = v - max;
+            if b != 0.0 {
+                losses[i] -= b * (shifted - log_total);
+            }
+            *dk = ((shifted.exp() / total) * row_mass - b) / norm;
+        }
+    }
     let dtype = logits.dtype();
-    let b = Tensor::from_vec(b, &[n, c])?.to_dtype(dtype);
-    let (out, probs) = no_grad(|| -> Result<(Tensor, Tensor)> {
-        let (log_probs, probs) = log_softmax_and_softmax(logits)?;
-        let per_sample = b.mul(&log_probs)?.sum(&[1], false)?.neg();
-        Ok((reduce(per_sample, options.reduction, norm)?, probs))
-    })?;
+    let out = match options.reduction {
+        Reduction::Mean => Tensor::scalar(losses.iter().sum::<f64>() / norm, dtype),
+        Reduction::Sum => Tensor::scalar(losses.iter().sum::<f64>(), dtype),
+        Reduction::None => Tensor::from_vec(losses, &[n])?.to_dtype(dtype),
+    };
+    let dlogits = Tensor::from_vec(dlogits, &[n, c])?.to_dtype(dtype);
     let reduction = options.reduction;
     Ok(record(out, OP, &[logits], move |g, _, _| {
-        let row_mass = b.sum(&[1], true)?;
-        let dlogits = probs.mul(&row_mass)?.sub(&b)?.div_scalar(norm);
         let g = if reduction == Reduction::None { g.unsqueeze(1)? } else { g.clone() };
         Ok(vec![Some(dlogits.mul(&g)?)])
     }))
-}
-
-/// Log-softmax and softmax of each row from one shifted exponential: with logits
-/// shifted by their row maximum, both are accurate even for logits of ±1e4 in f32
-/// (exp(log_softmax) would inherit the rounding of the large log-sum-exp).
-fn log_softmax_and_softmax(logits: &Tensor) -> Result<(Tensor, Tensor)> {
-    let z = logits.detach();
-    let shifted = z.sub(&z.max(&[-1], true)?)?;
-    let e = shifted.exp();
-    let total = e.sum(&[-1], true)?;
-    Ok((shifted.sub(&total.log())?, e.div(&total)?))
 }
 
 /// Mean negative log-likelihood of `log_probs` `[N, C]` (e.g. from `log_softmax`) at `targets` `[N]`.

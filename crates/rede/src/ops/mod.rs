@@ -5,6 +5,7 @@
 mod binary;
 pub(crate) mod conv;
 mod index;
+mod linear;
 mod matmul;
 mod movement;
 mod overload;

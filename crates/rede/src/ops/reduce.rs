@@ -21,6 +21,16 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
 impl Tensor {
     /// Runs a reduction kernel over `axes` (normalised), without recording.
     fn map_reduce(&self, axes: &[usize], keepdim: bool, op: ReduceOp) -> Tensor {
+        let leading = axes.iter().enumerate().all(|(i, &a)| a == i);
+        if op == ReduceOp::Sum && leading && !axes.is_empty() && axes.len() < self.rank() && self.is_contiguous() {
+            // Summing the leading axes of packed data (a bias gradient): add whole rows,
+            // instead of permuting the axes to the end and copying.
+            let rows: usize = self.shape()[..axes.len()].iter().product();
+            let cols: usize = self.shape()[axes.len()..].iter().product();
+            let offset = self.layout().offset();
+            let storage = self.with_storage(|s, _| Storage::Cpu(s.cpu().sum_rows(offset, rows, cols)));
+            return Tensor::from_storage(storage, &reduced_shape(self.shape(), axes, keepdim));
+        }
         let kept: Vec<usize> = (0..self.rank()).filter(|a| !axes.contains(a)).collect();
         let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
         let layout = self.layout().permute(&perm);

@@ -1,7 +1,7 @@
 //! Elementwise functions of one tensor and their derivatives.
 
 use crate::autograd::record;
-use crate::backend::{Storage, UnaryOp};
+use crate::backend::{BinaryOp, Storage, UnaryOp};
 use crate::{Result, Tensor};
 
 impl Tensor {
@@ -68,9 +68,9 @@ impl Tensor {
         })
     }
 
-    /// max(x, 0). Backward: g·[x > 0].
+    /// max(x, 0). Backward: g·[y > 0] (the same mask as [x > 0]), in one fused pass.
     pub fn relu(&self) -> Tensor {
-        self.unary_op(UnaryOp::Relu, "relu", |g, x, _| g.mul(&x.map_unary(UnaryOp::Step)))
+        self.unary_op(UnaryOp::Relu, "relu", |g, _, y| g.map_binary(y, BinaryOp::ReluGrad, "relu_backward"))
     }
 
     /// x for x > 0, slope·x otherwise. Backward: g·(1 if x > 0 else slope).

@@ -1,6 +1,6 @@
 //! Elementwise kernels: one generic loop per shape of work, specialised per function.
 
-use super::strided::{collect, rows};
+use super::strided::{collect, rows, CHUNK};
 use super::PARALLEL_THRESHOLD;
 use crate::backend::{BinaryOp, CmpOp, UnaryOp};
 use crate::layout::Layout;
@@ -101,21 +101,29 @@ pub(crate) fn binary<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op:
         BinaryOp::Maximum => zip_map(a, la, b, lb, |x: T, y| if x >= y || y.is_nan() { x } else { y }),
         BinaryOp::Minimum => zip_map(a, la, b, lb, |x: T, y| if x <= y || y.is_nan() { x } else { y }),
         BinaryOp::Cmp(c) => zip_map(a, la, b, lb, cmp(c)),
+        BinaryOp::ReluGrad => zip_map(a, la, b, lb, |g, y| if y > T::zero() { g } else { T::zero() }),
     }
 }
 
 /// The generic two-operand loop: contiguous fast path, else row by row.
 fn zip_map<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, f: impl Fn(T, T) -> T + Sync) -> Vec<T> {
     let n = la.numel();
+    let mut out = super::pool::take::<T>(n);
     if la.is_contiguous() && lb.is_contiguous() {
         let (x, y) = (&a[la.offset()..la.offset() + n], &b[lb.offset()..lb.offset() + n]);
+        let fill = |((dst, x), y): ((&mut [T], &[T]), &[T])| {
+            for ((d, &p), &q) in dst.iter_mut().zip(x).zip(y) {
+                *d = f(p, q);
+            }
+        };
         if n >= PARALLEL_THRESHOLD {
-            return x.par_iter().zip(y.par_iter()).map(|(&p, &q)| f(p, q)).collect();
+            out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).zip(y.par_chunks(CHUNK)).for_each(fill);
+        } else {
+            fill(((&mut out, x), y));
         }
-        return x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect();
+        return out;
     }
     let (ra, rb) = (rows(la), rows(lb));
-    let mut out = vec![T::zero(); n];
     if ra.len == 0 {
         return out;
     }

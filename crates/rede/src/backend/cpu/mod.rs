@@ -4,6 +4,7 @@ mod conv;
 mod elementwise;
 mod index;
 mod matmul;
+pub(crate) mod pool;
 mod reduce;
 mod strided;
 
@@ -24,6 +25,17 @@ pub enum CpuStorage {
     F32(Vec<f32>),
     /// f64 elements.
     F64(Vec<f64>),
+}
+
+/// Hands the buffer to the pool of recycled buffers, so the next kernel of
+/// the same size reuses it (see [`pool`]).
+impl Drop for CpuStorage {
+    fn drop(&mut self) {
+        match self {
+            CpuStorage::F32(v) => pool::give(std::mem::take(v)),
+            CpuStorage::F64(v) => pool::give(std::mem::take(v)),
+        }
+    }
 }
 
 /// Applies `$body` to the typed vector inside a `CpuStorage`, rewrapping a `Vec` result.
@@ -120,6 +132,27 @@ impl CpuStorage {
         map_typed!(self, v => reduce::reduce_trailing(v, layout, reduced, op))
     }
 
+    /// Sums a contiguous `[rows, cols]` block over its rows, giving `[cols]`
+    /// (a reduction over leading axes without permuting).
+    pub fn sum_rows(&self, offset: usize, rows: usize, cols: usize) -> CpuStorage {
+        map_typed!(self, v => reduce::sum_rows(&v[offset..offset + rows * cols], cols))
+    }
+
+    /// `x·wᵀ + bias` for `x` `[n, in]` and `w` `[out, in]` (any strides), into a
+    /// contiguous `[n, out]`: the bias rows are written first and the product
+    /// accumulated onto them, so the bias costs one pass over the output.
+    pub fn linear(&self, x: &Layout, w: (&CpuStorage, &Layout), bias: Option<(&CpuStorage, &Layout)>) -> CpuStorage {
+        match (self, w.0) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => {
+                CpuStorage::F32(matmul::linear(a, x, (b, w.1), bias.map(|(s, l)| (typed::<f32>(s), l))))
+            }
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => {
+                CpuStorage::F64(matmul::linear(a, x, (b, w.1), bias.map(|(s, l)| (typed::<f64>(s), l))))
+            }
+            _ => unreachable!("element types are checked before kernels run"),
+        }
+    }
+
     /// Batched matrix product; the result is contiguous `[batch, m, n]`.
     pub fn matmul(&self, lhs: &MatOperand, rhs: &CpuStorage, rhs_op: &MatOperand, dims: MatmulDims) -> CpuStorage {
         map_typed2!(self, rhs, a, b => matmul::batched(a, lhs, b, rhs_op, dims))
@@ -162,6 +195,11 @@ impl CpuStorage {
     pub fn as_mut_slice<T: Element>(&mut self) -> Option<&mut [T]> {
         T::unwrap_mut(self)
     }
+}
+
+/// The typed buffer of a storage whose element type the op layer has checked.
+fn typed<T: Element>(s: &CpuStorage) -> &[T] {
+    T::unwrap(s).expect("element types are checked before kernels run")
 }
 
 fn typed_parts<'a, T: Element>(parts: &[(&'a CpuStorage, &'a Layout)]) -> Vec<(&'a [T], &'a Layout)> {

@@ -55,3 +55,17 @@ fn arg_best<T: Element>(chunk: &[T], better: impl Fn(T, T) -> bool) -> usize {
     }
     best
 }
+
+/// Column sums of a contiguous `[rows, cols]` block, accumulated in f64 row by
+/// row (sequential reads, and as accurate as the trailing reductions).
+pub(crate) fn sum_rows<T: Element>(block: &[T], cols: usize) -> Vec<T> {
+    let mut acc = vec![0.0f64; cols];
+    if cols > 0 {
+        for row in block.chunks_exact(cols) {
+            for (a, &x) in acc.iter_mut().zip(row) {
+                *a += x.as_f64();
+            }
+        }
+    }
+    acc.into_iter().map(T::of).collect()
+}

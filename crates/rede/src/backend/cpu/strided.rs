@@ -31,7 +31,7 @@ pub(crate) fn rows(layout: &Layout) -> Rows {
 }
 
 /// The elements of `layout` in row-major order: borrowed when already packed, copied otherwise.
-pub(crate) fn packed<'a, T: Copy + Default + Send + Sync>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
+pub(crate) fn packed<'a, T: Copy + Default + Send + Sync + 'static>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
     if layout.is_contiguous() {
         Cow::Borrowed(&data[layout.offset()..layout.offset() + layout.numel()])
     } else {
@@ -39,22 +39,33 @@ pub(crate) fn packed<'a, T: Copy + Default + Send + Sync>(data: &'a [T], layout:
     }
 }
 
+/// Contiguous elementwise work is split into chunks of this many elements, each
+/// a plain slice loop the compiler vectorizes.
+pub(crate) const CHUNK: usize = 1 << 13;
+
 /// The elements of `layout` mapped through `f`, as a contiguous vector.
 pub(crate) fn collect<T, U>(data: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U>
 where
     T: Copy + Sync,
-    U: Copy + Default + Send,
+    U: Copy + Default + Send + 'static,
 {
     let n = layout.numel();
+    let mut out = super::pool::take::<U>(n);
     if layout.is_contiguous() {
         let src = &data[layout.offset()..layout.offset() + n];
+        let fill = |(dst, src): (&mut [U], &[T])| {
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = f(x);
+            }
+        };
         if n >= PARALLEL_THRESHOLD {
-            return src.par_iter().map(|&x| f(x)).collect();
+            out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(fill);
+        } else {
+            fill((&mut out, src));
         }
-        return src.iter().map(|&x| f(x)).collect();
+        return out;
     }
     let rows = rows(layout);
-    let mut out = vec![U::default(); n];
     let fill = |(dst, &start): (&mut [U], &usize)| {
         for (i, d) in dst.iter_mut().enumerate() {
             *d = f(data[start + i * rows.stride]);
