@@ -1,13 +1,62 @@
-//! The `rede` command line.
+//! The `rede` command line: train, evaluate, apply and inspect neural networks
+//! on CSV files and built-in datasets, with no code.
 
-use clap::Parser;
+mod datasets;
+mod error;
+mod eval;
+mod inspect;
+mod load;
+mod plot;
+mod predict;
+mod progress;
+mod report;
+mod search;
+mod train;
 
-/// rede: train, evaluate and inspect neural networks.
+use clap::{Parser, Subcommand};
+use error::CliError;
+use std::process::ExitCode;
+
+/// rede: train, evaluate and inspect neural networks on CSV data.
 #[derive(Parser)]
-#[command(name = "rede", version, about)]
-struct Cli {}
-
-fn main() {
-    let _cli = Cli::parse();
-    println!("rede {}: no subcommands yet", env!("CARGO_PKG_VERSION"));
+#[command(name = "rede", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a network on a CSV file or a built-in dataset, report test metrics and save the model.
+    Train(Box<train::TrainArgs>),
+    /// Evaluate a saved model on a labelled CSV file.
+    Eval(eval::EvalArgs),
+    /// Predict the target of every row of a CSV file with a saved model.
+    Predict(predict::PredictArgs),
+    /// Show a saved model: architecture, parameters, preprocessing, training metrics.
+    Inspect(inspect::InspectArgs),
+    /// List the built-in datasets.
+    Datasets,
+    /// Search hyperparameters by cross-validation and save the best model.
+    Search(Box<search::SearchArgs>),
+}
+
+fn main() -> ExitCode {
+    error::install_panic_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Datasets => datasets::run(),
+        Command::Search(args) => search::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
+
+/// Shared by the subcommands.
+type CliResult<T> = Result<T, CliError>;

@@ -43,8 +43,10 @@ pub mod data;
 mod device;
 mod dtype;
 mod error;
+pub mod estimator;
 pub mod io;
 pub mod layout;
+pub mod model_selection;
 pub mod nn;
 mod ops;
 pub mod optim;
@@ -56,4 +58,5 @@ pub use autograd::{gradcheck, no_grad, GradcheckOptions, GradcheckReport, NoGrad
 pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use ops::conv::{Conv1dOptions, Conv2dOptions};
 pub use tensor::{Rng, Tensor, TensorId};

@@ -13,7 +13,7 @@ use super::mnist::{verify, Part, PARTS};
 use crate::{Error, Result};
 
 /// Environment variable that replaces the mirror list with one base URL.
-pub const MIRROR_VAR: &str = "REDE_MNIST_MIRROR";
+const MIRROR_VAR: &str = "REDE_MNIST_MIRROR";
 
 /// Public mirrors of the original `.gz` files, tried in order.
 const MIRRORS: [&str; 2] =

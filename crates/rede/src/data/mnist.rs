@@ -41,7 +41,7 @@ pub(super) const PARTS: [Part; 4] = [
 ];
 
 /// Environment variable naming a data directory; MNIST is looked for in its `mnist` folder.
-pub const DATA_DIR_VAR: &str = "REDE_DATA_DIR";
+const DATA_DIR_VAR: &str = "REDE_DATA_DIR";
 
 /// The MNIST training and test sets: images as `f32` in `[0, 1]`, shaped
 /// `[n, 784]` (row-major 28×28), and labels as class indices `0..=9` stored
@@ -212,8 +212,8 @@ fn not_found(searched: &[PathBuf], cache: Option<&Path>, failure: &str) -> Error
     let names: Vec<&str> = PARTS.iter().map(|p| p.name).collect();
     let searched: Vec<String> = searched.iter().map(|d| d.display().to_string()).collect();
     let target = match cache {
-        Some(cache) => format!("{} (the cache directory) or in $REDE_DATA_DIR/mnist", cache.display()),
-        None => "$REDE_DATA_DIR/mnist".to_string(),
+        Some(cache) => format!("{} (the cache directory) or in ${DATA_DIR_VAR}/mnist", cache.display()),
+        None => format!("${DATA_DIR_VAR}/mnist"),
     };
     Error::invalid(
         "Mnist::load",

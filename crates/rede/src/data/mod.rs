@@ -1,4 +1,5 @@
-//! Data: in-memory datasets and mini-batches.
+//! Data: in-memory datasets and mini-batches, CSV tables and their
+//! preprocessing, splits, synthetic and built-in datasets, IDX files and MNIST.
 
 mod csv;
 mod dataset;

@@ -17,19 +17,30 @@
 //! ```
 
 mod activation;
+pub(crate) mod conv;
 mod dropout;
+mod embedding;
 pub mod init;
 mod linear;
 pub mod loss;
 mod module;
+mod norm;
+mod pool;
+pub mod presets;
+mod rnn;
 mod sequential;
 mod spec;
 mod summary;
 
 pub use activation::{Activation, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
+pub use conv::{Conv1d, Conv2d, Flatten};
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use init::Initializer;
 pub use linear::Linear;
 pub use module::{LayerSpec, Module};
+pub use norm::{BatchNorm1d, BatchNorm2d};
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
+pub use rnn::{Gru, LastStep, Lstm, Rnn, RnnConfig, RnnState};
 pub use sequential::{mlp, mlp_spec, Sequential};
 pub use summary::summary;

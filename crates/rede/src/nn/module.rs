@@ -23,6 +23,11 @@ pub trait Module: Send + Sync {
         self.parameters().iter().map(Tensor::numel).sum()
     }
 
+    /// State that is saved with the model but not trained (e.g. batch-norm running statistics).
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
     /// Switches between training (dropout active, batch statistics) and evaluation behaviour.
     fn set_training(&mut self, _training: bool) {}
 
@@ -82,4 +87,135 @@ pub enum LayerSpec {
         /// Probability of zeroing each unit in training, in `[0, 1)`.
         p: f64,
     },
+    /// 1-D convolution over `[N, C, L]`.
+    Conv1d {
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel length.
+        kernel_size: usize,
+        /// Step between windows.
+        #[serde(default = "crate::nn::conv::one")]
+        stride: usize,
+        /// Zeros on each side.
+        #[serde(default)]
+        padding: usize,
+        /// Spacing between kernel taps.
+        #[serde(default = "crate::nn::conv::one")]
+        dilation: usize,
+        /// Channel groups.
+        #[serde(default = "crate::nn::conv::one")]
+        groups: usize,
+        /// Whether there is a bias.
+        #[serde(default = "crate::nn::conv::yes")]
+        bias: bool,
+    },
+    /// 2-D convolution over `[N, C, H, W]`; sizes are `[height, width]` or one number for both.
+    Conv2d {
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel height and width.
+        #[serde(deserialize_with = "crate::nn::conv::pair")]
+        kernel_size: [usize; 2],
+        /// Step between windows.
+        #[serde(default = "crate::nn::conv::ones", deserialize_with = "crate::nn::conv::pair")]
+        stride: [usize; 2],
+        /// Zeros on each side.
+        #[serde(default, deserialize_with = "crate::nn::conv::pair")]
+        padding: [usize; 2],
+        /// Spacing between kernel taps.
+        #[serde(default = "crate::nn::conv::ones", deserialize_with = "crate::nn::conv::pair")]
+        dilation: [usize; 2],
+        /// Channel groups.
+        #[serde(default = "crate::nn::conv::one")]
+        groups: usize,
+        /// Whether there is a bias.
+        #[serde(default = "crate::nn::conv::yes")]
+        bias: bool,
+    },
+    /// Maximum over windows of `[N, C, H, W]`.
+    MaxPool2d {
+        /// Window height and width.
+        #[serde(deserialize_with = "crate::nn::conv::pair")]
+        kernel_size: [usize; 2],
+        /// Step between windows (default: the kernel size).
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nn::conv::optional_pair")]
+        stride: Option<[usize; 2]>,
+        /// Implicit −∞ cells on each side.
+        #[serde(default, deserialize_with = "crate::nn::conv::pair")]
+        padding: [usize; 2],
+    },
+    /// Mean over windows of `[N, C, H, W]` (padding counted).
+    AvgPool2d {
+        /// Window height and width.
+        #[serde(deserialize_with = "crate::nn::conv::pair")]
+        kernel_size: [usize; 2],
+        /// Step between windows (default: the kernel size).
+        #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::nn::conv::optional_pair")]
+        stride: Option<[usize; 2]>,
+        /// Implicit zeros on each side.
+        #[serde(default, deserialize_with = "crate::nn::conv::pair")]
+        padding: [usize; 2],
+    },
+    /// Mean into a fixed grid; `[1, 1]` is global average pooling.
+    AdaptiveAvgPool2d {
+        /// Output height and width.
+        #[serde(deserialize_with = "crate::nn::conv::pair")]
+        output_size: [usize; 2],
+    },
+    /// Batch normalization of `[N, C]` or `[N, C, L]`.
+    BatchNorm1d {
+        /// Channels C.
+        num_features: usize,
+        /// Added to the variance.
+        #[serde(default = "crate::nn::conv::bn_eps")]
+        eps: f64,
+        /// Weight of each batch in the running statistics.
+        #[serde(default = "crate::nn::conv::bn_momentum")]
+        momentum: f64,
+        /// Learned per-channel scale and shift.
+        #[serde(default = "crate::nn::conv::yes")]
+        affine: bool,
+    },
+    /// Batch normalization of `[N, C, H, W]`.
+    BatchNorm2d {
+        /// Channels C.
+        num_features: usize,
+        /// Added to the variance.
+        #[serde(default = "crate::nn::conv::bn_eps")]
+        eps: f64,
+        /// Weight of each batch in the running statistics.
+        #[serde(default = "crate::nn::conv::bn_momentum")]
+        momentum: f64,
+        /// Learned per-channel scale and shift.
+        #[serde(default = "crate::nn::conv::yes")]
+        affine: bool,
+    },
+    /// Merges dimensions `start_dim..=end_dim`.
+    Flatten {
+        /// First dimension merged (default 1, after the batch).
+        #[serde(default = "crate::nn::conv::one_isize")]
+        start_dim: isize,
+        /// Last dimension merged (default −1).
+        #[serde(default = "crate::nn::conv::minus_one")]
+        end_dim: isize,
+    },
+    /// Learned vectors looked up by id.
+    Embedding {
+        /// Table rows (vocabulary size).
+        num_embeddings: usize,
+        /// Vector length.
+        embedding_dim: usize,
+    },
+    /// Elman (tanh) recurrent stack, batch first.
+    Rnn(crate::nn::RnnConfig),
+    /// LSTM stack, batch first.
+    Lstm(crate::nn::RnnConfig),
+    /// GRU stack, batch first.
+    Gru(crate::nn::RnnConfig),
+    /// The last time step of `[N, T, F]`.
+    LastStep,
 }

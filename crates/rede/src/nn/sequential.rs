@@ -106,6 +106,14 @@ impl Module for Sequential {
         params
     }
 
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        let mut buffers = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            buffers.extend(layer.named_buffers().into_iter().map(|(name, b)| (format!("{i}.{name}"), b)));
+        }
+        buffers
+    }
+
     fn set_training(&mut self, training: bool) {
         for layer in &mut self.layers {
             layer.set_training(training);

@@ -29,6 +29,11 @@ impl LayerSpec {
             LayerSpec::Gelu => Box::new(Gelu),
             LayerSpec::Softmax { axis } => Box::new(Softmax::new(*axis)),
             LayerSpec::Dropout { p } => Box::new(Dropout::new(*p, rng)?),
+            other => {
+                return super::conv::build_family(other, dtype, rng).unwrap_or_else(|| {
+                    Err(crate::Error::invalid("LayerSpec::build", format!("no builder for {other:?}")))
+                })
+            }
         })
     }
 
@@ -50,6 +55,7 @@ impl LayerSpec {
             LayerSpec::Gelu => "GELU".into(),
             LayerSpec::Softmax { axis } => format!("Softmax(axis={axis})"),
             LayerSpec::Dropout { p } => format!("Dropout(p={p})"),
+            other => super::conv::describe_family(other),
         }
     }
 

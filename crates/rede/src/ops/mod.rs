@@ -3,11 +3,13 @@
 //! ops (so rules are short, device-independent and themselves tested).
 
 mod binary;
+pub(crate) mod conv;
 mod index;
 mod linear;
 mod matmul;
 mod movement;
 mod overload;
+mod pool;
 mod reduce;
 mod softmax;
 mod unary;

@@ -3,7 +3,7 @@
 
 use super::early_stop::Tracker;
 use super::{metrics, Callback, EarlyStopping, Monitor};
-use crate::data::Dataset;
+use crate::data::{stratified_split, train_test_split, Dataset};
 use crate::nn::Module;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::{no_grad, Error, Result, Rng, Tensor};
@@ -131,7 +131,7 @@ impl<'a> Trainer<'a> {
             return Err(Error::invalid("fit", "epochs and batch size must be at least 1"));
         }
         let mut rng = Rng::seed(self.config.seed);
-        let (train, held_out) = self.split_validation(train, validation, &mut rng)?;
+        let (train, held_out) = self.split_validation(train, validation)?;
         let validation = validation.or(held_out.as_ref());
         let mut tracker = self.config.early_stopping.map(Tracker::new);
         let mut best_weights: Option<Vec<Tensor>> = None;
@@ -180,23 +180,21 @@ impl<'a> Trainer<'a> {
         Ok(history)
     }
 
-    /// The training data and, if asked for and none was given, a held-out validation part.
-    fn split_validation(
-        &self,
-        train: &Dataset,
-        validation: Option<&Dataset>,
-        rng: &mut Rng,
-    ) -> Result<(Dataset, Option<Dataset>)> {
+    /// The training data and, if asked for and none was given, a held-out
+    /// validation part (stratified by class for classification).
+    fn split_validation(&self, train: &Dataset, validation: Option<&Dataset>) -> Result<(Dataset, Option<Dataset>)> {
         let f = self.config.validation_fraction;
         if validation.is_some() || f <= 0.0 {
             return Ok((train.clone(), None));
         }
-        if f >= 1.0 {
-            return Err(Error::invalid("fit", format!("validation fraction {f} must be below 1")));
-        }
-        let order = rng.permutation(train.len());
-        let n_val = ((train.len() as f64 * f).round() as usize).clamp(1, train.len().saturating_sub(1));
-        Ok((train.subset(&order[n_val..])?, Some(train.subset(&order[..n_val])?)))
+        let (fit, held_out) = match self.config.task {
+            Task::Classification => {
+                let labels: Vec<usize> = train.y.to_vec_f64().into_iter().map(|c| c as usize).collect();
+                stratified_split(&labels, f, self.config.seed)?
+            }
+            Task::Regression => train_test_split(train.len(), f, self.config.seed)?,
+        };
+        Ok((train.subset(&fit)?, Some(train.subset(&held_out)?)))
     }
 
     fn train_epoch(

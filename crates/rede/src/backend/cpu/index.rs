@@ -1,7 +1,7 @@
 //! Indexing kernels: index_select / gather, their adjoints, and concatenation.
 //! Indices arrive already validated against the shapes by the op layer.
 
-use super::strided::collect;
+use super::strided::packed;
 use crate::layout::Layout;
 use crate::shape::{contiguous_strides, numel};
 use crate::Element;
@@ -13,7 +13,7 @@ fn split(shape: &[usize], dim: usize) -> (usize, usize, usize) {
 
 /// Copies slices `indices` of dimension `dim`.
 pub(crate) fn index_select<T: Element>(v: &[T], layout: &Layout, dim: usize, indices: &[usize]) -> Vec<T> {
-    let src = collect(v, layout, |x| x);
+    let src = packed(v, layout);
     let (outer, size, inner) = split(layout.shape(), dim);
     let mut out = Vec::with_capacity(outer * indices.len() * inner);
     for o in 0..outer {
@@ -33,7 +33,7 @@ pub(crate) fn index_add<T: Element>(
     indices: &[usize],
     shape: &[usize],
 ) -> Vec<T> {
-    let src = collect(v, layout, |x| x);
+    let src = packed(v, layout);
     let (outer, size, inner) = split(shape, dim);
     let mut out = vec![T::zero(); numel(shape)];
     for o in 0..outer {
@@ -72,7 +72,7 @@ pub(crate) fn gather<T: Element>(
     indices: &[usize],
     out_shape: &[usize],
 ) -> Vec<T> {
-    let src = collect(v, layout, |x| x);
+    let src = packed(v, layout);
     gather_positions(layout.shape(), dim, indices, out_shape).into_iter().map(|i| src[i]).collect()
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn scatter_add<T: Element>(
     indices: &[usize],
     shape: &[usize],
 ) -> Vec<T> {
-    let src = collect(v, layout, |x| x);
+    let src = packed(v, layout);
     let mut out = vec![T::zero(); numel(shape)];
     for (p, i) in gather_positions(shape, dim, indices, layout.shape()).into_iter().enumerate() {
         out[i] = out[i] + src[p];
@@ -94,10 +94,10 @@ pub(crate) fn scatter_add<T: Element>(
 
 /// Joins parts along `dim`.
 pub(crate) fn concat<T: Element>(parts: &[(&[T], &Layout)], dim: usize) -> Vec<T> {
-    let owned: Vec<Vec<T>> = parts.iter().map(|(v, l)| collect(v, l, |x| x)).collect();
+    let owned: Vec<_> = parts.iter().map(|(v, l)| packed(v, l)).collect();
     let outer = numel(&parts[0].1.shape()[..dim]);
     let chunks: Vec<usize> = parts.iter().map(|(_, l)| numel(&l.shape()[dim..])).collect();
-    let mut out = Vec::with_capacity(owned.iter().map(Vec::len).sum());
+    let mut out = Vec::with_capacity(owned.iter().map(|p| p.len()).sum());
     for o in 0..outer {
         for (part, &c) in owned.iter().zip(&chunks) {
             out.extend_from_slice(&part[o * c..(o + 1) * c]);

@@ -1,5 +1,6 @@
 //! The CPU backend: buffers in host memory, kernels on the rayon thread pool.
 
+mod conv;
 mod elementwise;
 mod index;
 mod matmul;
@@ -7,6 +8,7 @@ pub(crate) mod pool;
 mod reduce;
 mod strided;
 
+pub use conv::{ConvGeometry, PoolWindows};
 pub use matmul::{MatOperand, MatmulDims};
 
 use super::{BinaryOp, ReduceOp, UnaryOp};

@@ -1,7 +1,7 @@
 //! Reductions over the trailing dimensions of a layout (the op layer permutes
 //! the reduced axes to the end first).
 
-use super::strided::collect;
+use super::strided::packed;
 use super::PARALLEL_THRESHOLD;
 use crate::backend::ReduceOp;
 use crate::layout::Layout;
@@ -22,13 +22,7 @@ pub(crate) fn reduce_trailing<T: Element>(v: &[T], layout: &Layout, reduced: usi
         };
         return vec![empty; outer];
     }
-    let owned;
-    let data: &[T] = if layout.is_contiguous() {
-        &v[layout.offset()..layout.offset() + layout.numel()]
-    } else {
-        owned = collect(v, layout, |x| x);
-        &owned
-    };
+    let data = packed(v, layout);
     let f = move |chunk: &[T]| reduce_one(chunk, op);
     if outer == 1 && group >= PARALLEL_THRESHOLD && op == ReduceOp::Sum {
         return vec![T::of(data.par_iter().map(|x| x.as_f64()).sum())];

@@ -4,6 +4,7 @@
 use super::PARALLEL_THRESHOLD;
 use crate::layout::Layout;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// A layout seen as rows: where each row starts, how long rows are and the step inside a row.
 pub(crate) struct Rows {
@@ -27,6 +28,15 @@ pub(crate) fn rows(layout: &Layout) -> Rows {
     }
     let outer = Layout::new(shape[..rank - 1].to_vec(), layout.strides()[..rank - 1].to_vec(), layout.offset());
     Rows { starts: outer.offsets().collect(), len: shape[rank - 1], stride: layout.strides()[rank - 1] }
+}
+
+/// The elements of `layout` in row-major order: borrowed when already packed, copied otherwise.
+pub(crate) fn packed<'a, T: Copy + Default + Send + Sync + 'static>(data: &'a [T], layout: &Layout) -> Cow<'a, [T]> {
+    if layout.is_contiguous() {
+        Cow::Borrowed(&data[layout.offset()..layout.offset() + layout.numel()])
+    } else {
+        Cow::Owned(collect(data, layout, |x| x))
+    }
 }
 
 /// Contiguous elementwise work is split into chunks of this many elements, each

@@ -1,0 +1,336 @@
+//! `rede train`: fit an estimator, report on the test part, save model, metrics and plot.
+
+use crate::error::CliError;
+use crate::load::{training_split, Source, Split, TestPart};
+use crate::progress::Progress;
+use crate::report::Evaluation;
+use crate::{plot, CliResult};
+use clap::{Args, ValueEnum};
+use rede::data::Task;
+use rede::estimator::{Estimator, HiddenActivation, LearningRate, MlpClassifier, MlpParams, MlpRegressor, Solver};
+use rede::io::write_atomic;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the target asks for.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TaskArg {
+    /// Classification for a text target or whole numbers with at most 20 distinct values, else regression.
+    Auto,
+    /// Predict classes.
+    Classification,
+    /// Predict numbers.
+    Regression,
+}
+
+/// `rede train` arguments. Defaults are scikit-learn's MLPClassifier/MLPRegressor ones.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Training data: a CSV file with a header row.
+    #[arg(long, value_name = "FILE.csv", required_unless_present = "dataset", conflicts_with = "dataset")]
+    pub data: Option<PathBuf>,
+    /// The column of --data to predict.
+    #[arg(long, value_name = "COLUMN", requires = "data")]
+    pub target: Option<String>,
+    /// A built-in dataset instead of --data (see `rede datasets`).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<String>,
+    /// Test data with the same columns; without it --test-fraction of the rows are held out.
+    #[arg(long, value_name = "FILE.csv")]
+    pub test: Option<PathBuf>,
+    /// Share of the rows held out for testing (stratified for classification).
+    #[arg(long, default_value_t = 0.2, value_name = "F")]
+    pub test_fraction: f64,
+    /// Classification or regression.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub task: TaskArg,
+    /// Hidden layer widths, comma-separated (e.g. 100 or 128,64).
+    #[arg(long, value_delimiter = ',', default_value = "100", value_name = "N[,N...]")]
+    pub hidden: Vec<usize>,
+    /// Hidden activation (identity, logistic, tanh, relu, gelu); a comma-separated list gives one per layer.
+    #[arg(long, value_delimiter = ',', default_value = "relu", value_parser = parse::<HiddenActivation>)]
+    pub activation: Vec<HiddenActivation>,
+    /// Optimizer: lbfgs, sgd, adam, rmsprop, adamw.
+    #[arg(long, default_value = "adam", value_parser = parse::<Solver>)]
+    pub solver: Solver,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Learning-rate schedule: constant, invscaling, adaptive, step, cosine.
+    #[arg(long, default_value = "constant", value_parser = parse::<LearningRate>)]
+    pub lr_schedule: LearningRate,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// Nesterov momentum for SGD.
+    #[arg(long)]
+    pub nesterov: bool,
+    /// L2 penalty (alpha/2 · Σw² per batch sample).
+    #[arg(long, default_value_t = 1e-4)]
+    pub alpha: f64,
+    /// L1 penalty on the weights.
+    #[arg(long, default_value_t = 0.0)]
+    pub l1: f64,
+    /// Dropout after each hidden layer, in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
+    /// Mini-batch size, or auto for min(200, rows).
+    #[arg(long, default_value = "auto", value_parser = parse_batch_size)]
+    pub batch_size: BatchSize,
+    /// Most epochs (lbfgs: iterations).
+    #[arg(long, default_value_t = 200)]
+    pub epochs: usize,
+    /// Hold out --validation-fraction of the training rows and stop when their score stalls.
+    #[arg(long)]
+    pub early_stopping: bool,
+    /// Share of the training rows held out with --early-stopping.
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
+    /// Stop once more than this many epochs in a row did not improve (by --tol).
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Smallest improvement that counts.
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+    /// Seed of the weights, shuffles, splits and generated datasets.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where MNIST's files are (default: $REDE_DATA_DIR/mnist, then the cache).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where to save the model.
+    #[arg(long, default_value = "model.safetensors", value_name = "MODEL.safetensors")]
+    pub out: PathBuf,
+    /// Also write the run's metrics as one JSON object.
+    #[arg(long, value_name = "FILE")]
+    pub metrics_json: Option<PathBuf>,
+    /// Where to draw the loss and validation curves (and, for 2-D data, FILE-boundary.png with the
+    /// decision regions) [default: the --out name with .png, e.g. model.png]
+    #[arg(long, value_name = "FILE.png", conflicts_with = "no_plot")]
+    pub plot: Option<PathBuf>,
+    /// Draw no plot.
+    #[arg(long)]
+    pub no_plot: bool,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A mini-batch size.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchSize(Option<usize>);
+
+fn parse_batch_size(s: &str) -> Result<BatchSize, String> {
+    match s {
+        "auto" => Ok(BatchSize(None)),
+        _ => match s.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(BatchSize(Some(n))),
+            _ => Err(format!("'{s}' is not auto or a whole number above 0")),
+        },
+    }
+}
+
+fn parse<T: std::str::FromStr<Err = rede::Error>>(s: &str) -> Result<T, String> {
+    s.parse::<T>().map_err(|e| match e {
+        rede::Error::Invalid { msg, .. } => msg,
+        other => other.to_string(),
+    })
+}
+
+impl TrainArgs {
+    fn params(&self) -> CliResult<MlpParams> {
+        let activations = match self.activation.as_slice() {
+            [_] => None,
+            many if many.len() == self.hidden.len() => Some(many.to_vec()),
+            many => {
+                return Err(CliError::new(format!(
+                    "--activation lists {} activations for {} hidden layers",
+                    many.len(),
+                    self.hidden.len()
+                )))
+            }
+        };
+        let params = MlpParams {
+            hidden_layer_sizes: self.hidden.clone(),
+            activation: self.activation[0],
+            activations,
+            solver: self.solver,
+            alpha: self.alpha,
+            l1: self.l1,
+            dropout: self.dropout,
+            batch_size: self.batch_size.0,
+            learning_rate: self.lr_schedule,
+            learning_rate_init: self.lr,
+            max_iter: self.epochs,
+            random_state: Some(self.seed),
+            tol: self.tol,
+            momentum: self.momentum,
+            nesterovs_momentum: self.nesterov,
+            early_stopping: self.early_stopping,
+            validation_fraction: self.validation_fraction,
+            n_iter_no_change: self.patience,
+            ..MlpParams::default()
+        };
+        params.validate().map_err(|e| CliError::new(format!("bad training option: {e}")))?;
+        Ok(params)
+    }
+
+    /// The plot's file: `--plot`, else the model's name with `.png`; none with `--no-plot`.
+    fn plot_path(&self) -> Option<PathBuf> {
+        match (&self.plot, self.no_plot) {
+            (_, true) => None,
+            (Some(path), false) => Some(path.clone()),
+            (None, false) => Some(self.out.with_extension("png")),
+        }
+    }
+
+    fn source(&self) -> CliResult<Source<'_>> {
+        match (&self.data, &self.dataset) {
+            (Some(path), _) => {
+                let target = self.target.as_deref().ok_or_else(|| {
+                    CliError::new(format!("--data {} needs --target COLUMN (the column to predict)", path.display()))
+                })?;
+                Ok(Source::Csv { path, target })
+            }
+            (None, Some(name)) => Ok(Source::Builtin { name, data_dir: self.data_dir.as_ref() }),
+            (None, None) => Err(CliError::new("give --data FILE.csv --target COLUMN, or --dataset NAME")),
+        }
+    }
+}
+
+pub fn run(args: &TrainArgs) -> CliResult<()> {
+    let params = args.params()?;
+    check_outputs(args)?;
+    let task = match args.task {
+        TaskArg::Auto => None,
+        TaskArg::Classification => Some(Task::Classification),
+        TaskArg::Regression => Some(Task::Regression),
+    };
+    let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
+    let split = training_split(&args.source()?, &test_part, task)?;
+    let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
+    if !args.quiet {
+        eprintln!(
+            "training a {} on {} ({} train rows, {} test rows)",
+            task_name(split.task),
+            split.name,
+            split.train.n_rows(),
+            split.test.n_rows()
+        );
+    }
+    let mut progress = Progress::new(args.quiet, args.epochs, unit);
+    let model = fit(params, &split, &mut progress)?;
+    let record = model.record().clone();
+    progress.finish(record.n_iter, record.seconds);
+
+    let evaluation = Evaluation::of(&model, &split.test)?;
+    evaluation.print("test", split.test.n_rows());
+    let metrics = metrics_json(&split, &model, &evaluation);
+
+    // Everything is computed before anything is written: a failure above leaves the user's files alone.
+    let plots = match args.plot_path() {
+        Some(path) => render_plots(&path, &model, &split)?,
+        None => Vec::new(),
+    };
+    let metadata = BTreeMap::from([
+        ("rede.metrics".to_string(), metrics.to_string()),
+        ("rede.data".to_string(), split.name.clone()),
+    ]);
+    match &model {
+        Estimator::Classifier(c) => c.save(&args.out, &metadata)?,
+        Estimator::Regressor(r) => r.save(&args.out, &metadata)?,
+    }
+    println!("\nmodel saved to {}", args.out.display());
+    if let Some(path) = &args.metrics_json {
+        write_atomic(path, format!("{metrics:#}\n").as_bytes())?;
+        println!("metrics written to {}", path.display());
+    }
+    for (path, bytes) in plots {
+        write_atomic(&path, &bytes)?;
+        println!("plot written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Classification => "classifier",
+        Task::Regression => "regressor",
+    }
+}
+
+/// Fits the estimator; errors name the data.
+fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<Estimator> {
+    fit_estimator(params, split, progress).map_err(|e| CliError::new(format!("{}: {e}", split.name)))
+}
+
+fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> rede::Result<Estimator> {
+    Ok(match split.task {
+        Task::Classification => {
+            let mut clf = MlpClassifier::new(params);
+            clf.fit_table_with(&split.train, &split.target, progress)?;
+            Estimator::Classifier(clf)
+        }
+        Task::Regression => {
+            let mut reg = MlpRegressor::new(params);
+            reg.fit_table_with(&split.train, &split.target, progress)?;
+            Estimator::Regressor(reg)
+        }
+    })
+}
+
+/// Fails early, before training, on output paths that cannot be written.
+fn check_outputs(args: &TrainArgs) -> CliResult<()> {
+    let plot = args.plot_path();
+    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()];
+    for path in outputs.into_iter().flatten() {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(CliError::new(format!("{}: the folder {} does not exist", path.display(), dir.display())));
+        }
+        if path.is_dir() {
+            return Err(CliError::new(format!("{}: is a folder, not a file name", path.display())));
+        }
+    }
+    if let Some(plot) = &plot {
+        if plot.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {
+            return Err(CliError::new(format!(
+                "{}: --plot writes PNG pictures; give a name ending in .png",
+                plot.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The curves picture and, for planar data, the decision regions next to it (`NAME-boundary.png`).
+fn render_plots(path: &Path, model: &Estimator, split: &Split) -> CliResult<Vec<(PathBuf, Vec<u8>)>> {
+    let score = if split.task == Task::Classification { "accuracy" } else { "R²" };
+    let mut plots = vec![(path.to_path_buf(), plot::curves(model.record(), score)?)];
+    if plot::is_planar(model, &split.train) {
+        let stem = path.file_stem().map_or("plot".into(), |s| s.to_string_lossy().into_owned());
+        let boundary_path = path.with_file_name(format!("{stem}-boundary.png"));
+        plots.push((boundary_path, plot::boundary(model, &split.test)?));
+    }
+    Ok(plots)
+}
+
+fn metrics_json(split: &Split, model: &Estimator, evaluation: &Evaluation) -> Value {
+    let record = model.record();
+    let mut m = serde_json::Map::new();
+    m.insert("task".into(), json!(if split.task == Task::Classification { "classification" } else { "regression" }));
+    m.insert("data".into(), json!(split.name));
+    m.insert("target".into(), json!(split.target));
+    m.insert("n_train".into(), json!(split.train.n_rows()));
+    m.insert("n_test".into(), json!(split.test.n_rows()));
+    m.insert("epochs_run".into(), json!(record.n_iter));
+    m.insert("train_seconds".into(), json!(record.seconds));
+    m.insert("train_loss".into(), json!(record.loss_curve.last()));
+    m.insert("best_loss".into(), json!(record.best_loss));
+    m.insert("best_validation_score".into(), json!(record.best_validation_score));
+    m.extend(evaluation.json_fields());
+    m.insert("loss_curve".into(), json!(record.loss_curve));
+    m.insert("validation_scores".into(), json!(record.validation_scores));
+    Value::Object(m)
+}

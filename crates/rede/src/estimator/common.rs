@@ -1,0 +1,132 @@
+//! The methods [`super::MlpClassifier`] and [`super::MlpRegressor`] share, written once.
+
+/// Implements the shared methods on an estimator wrapping an `inner: Mlp`.
+macro_rules! shared_methods {
+    ($ty:ident, $task:expr) => {
+        impl Default for $ty {
+            fn default() -> Self {
+                $ty::new($crate::estimator::MlpParams::default())
+            }
+        }
+
+        impl $ty {
+            /// An unfitted estimator with these hyperparameters.
+            pub fn new(params: $crate::estimator::MlpParams) -> Self {
+                $ty { inner: $crate::estimator::mlp::Mlp::new(params, $task) }
+            }
+
+            /// The hyperparameters.
+            pub fn params(&self) -> &$crate::estimator::MlpParams {
+                &self.inner.params
+            }
+
+            /// Fits on features `x` `[n, d]` and targets `y` `[n]` (or `[n, 1]`), from scratch.
+            pub fn fit(&mut self, x: &$crate::Tensor, y: &$crate::Tensor) -> $crate::Result<&mut Self> {
+                self.inner.fit_tensors(x, y, None)?;
+                Ok(self)
+            }
+
+            /// Fits on a table, predicting its column `target` (the other columns are
+            /// the features: numeric ones standardized, text ones one-hot encoded).
+            pub fn fit_table(&mut self, table: &$crate::data::Table, target: &str) -> $crate::Result<&mut Self> {
+                self.inner.fit_table(table, target, None)?;
+                Ok(self)
+            }
+
+            /// [`Self::fit_table`], telling `callback` about every batch and epoch (progress output).
+            pub fn fit_table_with(
+                &mut self,
+                table: &$crate::data::Table,
+                target: &str,
+                callback: &mut dyn $crate::train::Callback,
+            ) -> $crate::Result<&mut Self> {
+                self.inner.fit_table(table, target, Some(callback))?;
+                Ok(self)
+            }
+
+            /// One epoch over `x`, `y`, continuing from the current weights and optimizer
+            /// state. The first call also learns the standardization (and, for a
+            /// classifier, the classes: it must contain all of them).
+            pub fn partial_fit(&mut self, x: &$crate::Tensor, y: &$crate::Tensor) -> $crate::Result<&mut Self> {
+                self.inner.partial_fit_tensors(x, y)?;
+                Ok(self)
+            }
+
+            /// [`Self::partial_fit`] on a table.
+            pub fn partial_fit_table(
+                &mut self,
+                table: &$crate::data::Table,
+                target: &str,
+            ) -> $crate::Result<&mut Self> {
+                self.inner.partial_fit_table(table, target)?;
+                Ok(self)
+            }
+
+            /// Whether `fit` or `partial_fit` has run (or the estimator was loaded).
+            pub fn is_fitted(&self) -> bool {
+                self.inner.fitted.is_some()
+            }
+
+            /// What fitting recorded: loss curve, validation scores, best loss, iterations.
+            pub fn record(&self) -> &$crate::estimator::TrainingRecord {
+                &self.inner.record
+            }
+
+            /// Training loss of each epoch (scikit-learn's `loss_curve_`).
+            pub fn loss_curve(&self) -> &[f64] {
+                &self.inner.record.loss_curve
+            }
+
+            /// Validation score of each epoch, with `early_stopping` (`validation_scores_`).
+            pub fn validation_scores(&self) -> &[f64] {
+                &self.inner.record.validation_scores
+            }
+
+            /// The lowest training loss (`best_loss_`).
+            pub fn best_loss(&self) -> Option<f64> {
+                self.inner.record.best_loss
+            }
+
+            /// Epochs (or lbfgs iterations) run (`n_iter_`).
+            pub fn n_iter(&self) -> usize {
+                self.inner.record.n_iter
+            }
+
+            /// Weights of each linear layer, `[out, in]` (`coefs_` holds their transposes).
+            pub fn coefs(&self) -> Vec<$crate::Tensor> {
+                self.inner.coefs()
+            }
+
+            /// Bias of each linear layer (`intercepts_`).
+            pub fn intercepts(&self) -> Vec<$crate::Tensor> {
+                self.inner.intercepts()
+            }
+
+            /// The preprocessing learnt in `fit` (feature names, scaling, encodings, classes).
+            pub fn pipeline(&self) -> Option<&$crate::data::FeaturePipeline> {
+                self.inner.fitted.as_ref().map(|f| &f.pipeline)
+            }
+
+            /// The fitted network.
+            pub fn module(&self) -> Option<&dyn $crate::nn::Module> {
+                self.inner.fitted.as_ref().map(|f| &*f.model)
+            }
+
+            /// The metadata of the file the estimator was loaded from (empty otherwise).
+            pub fn metadata(&self) -> &std::collections::BTreeMap<String, String> {
+                &self.inner.metadata
+            }
+
+            /// Saves weights, architecture, preprocessing, hyperparameters and training
+            /// record to a `.safetensors` file (atomically), with `extra` metadata entries.
+            pub fn save(
+                &self,
+                path: &std::path::Path,
+                extra: &std::collections::BTreeMap<String, String>,
+            ) -> $crate::Result<()> {
+                $crate::estimator::persist::save(&self.inner, path, extra)
+            }
+        }
+    };
+}
+pub(crate) use shared_methods;

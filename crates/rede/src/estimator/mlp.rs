@@ -1,0 +1,431 @@
+//! The engine both estimators share: building the network, fitting it with
+//! the mini-batch [`Trainer`] or full-batch L-BFGS, and running it on new data.
+
+use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGET};
+use super::{LearningRate, MlpParams, Solver};
+use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Table, UnknownCategory};
+use crate::nn::{loss, LayerSpec, Module};
+use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
+use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, TrainConfig, Trainer};
+use crate::{no_grad, Error, Result, Rng, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// What fitting recorded (scikit-learn's fitted attributes `loss_curve_`,
+/// `validation_scores_`, `best_loss_`, `best_validation_score_`, `n_iter_`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// Mean training loss (penalties included) of each epoch, or of each lbfgs iteration.
+    pub loss_curve: Vec<f64>,
+    /// Validation loss of each epoch (with `early_stopping`).
+    pub validation_loss_curve: Vec<f64>,
+    /// Validation accuracy or R² of each epoch (with `early_stopping`).
+    pub validation_scores: Vec<f64>,
+    /// The lowest training loss.
+    pub best_loss: Option<f64>,
+    /// The best validation score (with `early_stopping`).
+    pub best_validation_score: Option<f64>,
+    /// Epochs (or lbfgs iterations) run.
+    pub n_iter: usize,
+    /// Seconds spent fitting.
+    pub seconds: f64,
+}
+
+impl TrainingRecord {
+    fn push(&mut self, record: &EpochRecord) {
+        self.loss_curve.push(record.train_loss);
+        self.validation_loss_curve.extend(record.val_loss);
+        self.validation_scores.extend(record.val_score);
+        self.n_iter += 1;
+        self.best_loss = Some(self.best_loss.map_or(record.train_loss, |b| b.min(record.train_loss)));
+        if let Some(s) = record.val_score {
+            self.best_validation_score = Some(self.best_validation_score.map_or(s, |b| b.max(s)));
+        }
+    }
+}
+
+/// A fitted network with the pipeline that encodes its inputs.
+pub(crate) struct Fitted {
+    pub(crate) pipeline: FeaturePipeline,
+    pub(crate) model: Box<dyn Module>,
+    /// Kept between `partial_fit` calls so moment estimates carry over.
+    optimizer: Option<Box<dyn Optimizer>>,
+    seed: u64,
+}
+
+impl Fitted {
+    pub(crate) fn new(pipeline: FeaturePipeline, mut model: Box<dyn Module>, seed: u64) -> Fitted {
+        model.set_training(false);
+        Fitted { pipeline, model, optimizer: None, seed }
+    }
+}
+
+/// The shared state of [`super::MlpClassifier`] and [`super::MlpRegressor`].
+pub(crate) struct Mlp {
+    pub(crate) params: MlpParams,
+    pub(crate) task: data::Task,
+    pub(crate) fitted: Option<Fitted>,
+    pub(crate) record: TrainingRecord,
+    /// Metadata of the file the estimator was loaded from.
+    pub(crate) metadata: BTreeMap<String, String>,
+}
+
+/// Forwards the trainer's calls to a caller's callback.
+struct Forward<'a>(&'a mut dyn Callback);
+
+impl Callback for Forward<'_> {
+    fn on_batch_end(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) {
+        self.0.on_batch_end(epoch, batch, batches, loss);
+    }
+
+    fn on_epoch_end(&mut self, record: &EpochRecord) {
+        self.0.on_epoch_end(record);
+    }
+}
+
+impl Mlp {
+    pub(crate) fn new(params: MlpParams, task: data::Task) -> Mlp {
+        Mlp { params, task, fitted: None, record: TrainingRecord::default(), metadata: BTreeMap::new() }
+    }
+
+    pub(crate) fn fitted(&self, op: &'static str) -> Result<&Fitted> {
+        self.fitted.as_ref().ok_or_else(|| Error::invalid(op, "the estimator is not fitted yet (call fit first)"))
+    }
+
+    /// Fits from scratch on `table`, predicting column `target`.
+    pub(crate) fn fit_table(&mut self, table: &Table, target: &str, callback: Option<&mut dyn Callback>) -> Result<()> {
+        const OP: &str = "fit";
+        self.params.validate()?;
+        check_table(OP, table, target)?;
+        let started = Instant::now();
+        self.fitted = None;
+        self.record = TrainingRecord::default();
+        let (data, fitted) = self.initialize(table, target)?;
+        self.fitted = Some(fitted);
+        match self.params.solver {
+            Solver::Lbfgs => self.run_lbfgs(&data, callback)?,
+            _ => self.run_epochs(&data, self.params.max_iter, true, callback)?,
+        }
+        self.record.seconds = started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// One epoch over `table`; the first call also learns the preprocessing and classes.
+    pub(crate) fn partial_fit_table(&mut self, table: &Table, target: &str) -> Result<()> {
+        const OP: &str = "partial_fit";
+        if self.params.solver == Solver::Lbfgs {
+            return Err(Error::invalid(
+                OP,
+                "partial_fit needs a mini-batch solver (sgd, adam, rmsprop or adamw), not lbfgs",
+            ));
+        }
+        check_table(OP, table, target)?;
+        let data = match &self.fitted {
+            Some(f) => f.pipeline.dataset(table)?,
+            None => {
+                self.params.validate()?;
+                let (data, fitted) = self.initialize(table, target)?;
+                self.fitted = Some(fitted);
+                data
+            }
+        };
+        self.run_epochs(&data, 1, false, None)
+    }
+
+    pub(crate) fn fit_tensors(&mut self, x: &Tensor, y: &Tensor, callback: Option<&mut dyn Callback>) -> Result<()> {
+        let table = tensor_table("fit", x, Some(y))?;
+        self.fit_table(&table, TENSOR_TARGET, callback)
+    }
+
+    pub(crate) fn partial_fit_tensors(&mut self, x: &Tensor, y: &Tensor) -> Result<()> {
+        self.check_tensor_width("partial_fit", x)?;
+        let table = tensor_table("partial_fit", x, Some(y))?;
+        self.partial_fit_table(&table, TENSOR_TARGET)
+    }
+
+    /// Learns the pipeline on `table`, encodes it and builds a fresh network.
+    fn initialize(&self, table: &Table, target: &str) -> Result<(Dataset, Fitted)> {
+        let seed = self.params.random_state.unwrap_or_else(clock_seed);
+        let options = PipelineOptions {
+            standardize: self.params.standardize,
+            scale_target: self.params.standardize && self.task == data::Task::Regression,
+            task: Some(self.task),
+            // A category seen only in new data is all zeros rather than an error.
+            unknown_category: UnknownCategory::Zeros,
+        };
+        let pipeline = FeaturePipeline::fit(table, target, &options)?;
+        if let Some(classes) = pipeline.class_labels() {
+            if classes.len() < 2 {
+                let msg = format!(
+                    "the target '{target}' has a single class ({}); a classifier needs at least two",
+                    classes[0]
+                );
+                return Err(Error::invalid("fit", msg));
+            }
+        }
+        let data = pipeline.dataset(table)?;
+        let spec = network_spec(&self.params, pipeline.n_features(), pipeline.n_outputs());
+        let model = spec.build(&mut Rng::seed(seed))?;
+        Ok((data, Fitted::new(pipeline, model, seed)))
+    }
+
+    fn train_task(&self) -> crate::train::Task {
+        match self.task {
+            data::Task::Classification => crate::train::Task::Classification,
+            data::Task::Regression => crate::train::Task::Regression,
+        }
+    }
+
+    /// Runs up to `epochs` epochs of the mini-batch solver; `full` is a whole
+    /// fit (validation split, stopping rule, schedule) rather than one `partial_fit` epoch.
+    fn run_epochs(
+        &mut self,
+        data: &Dataset,
+        epochs: usize,
+        full: bool,
+        callback: Option<&mut dyn Callback>,
+    ) -> Result<()> {
+        let p = self.params.clone();
+        let task = self.train_task();
+        let (train, validation) =
+            if full && p.early_stopping { self.validation_split(data)? } else { (data.clone(), None) };
+        let batch = p.batch_size.unwrap_or(200).clamp(1, train.len());
+        let monitor = if p.early_stopping { Monitor::ValScore } else { Monitor::TrainLoss };
+        // scikit-learn stops once the no-improvement count exceeds n_iter_no_change.
+        let stopping = EarlyStopping {
+            patience: p.n_iter_no_change + 1,
+            min_delta: p.tol,
+            monitor,
+            restore_best: p.early_stopping,
+        };
+        let fitted = self.fitted.as_mut().expect("initialized before training");
+        let config = TrainConfig {
+            epochs,
+            batch_size: batch,
+            shuffle: p.shuffle,
+            drop_last: false,
+            seed: fitted.seed.wrapping_add(self.record.n_iter as u64),
+            validation_fraction: 0.0,
+            early_stopping: full.then_some(stopping),
+            task,
+        };
+        let mut trainer = Trainer::new(config, move |out: &Tensor, y: &Tensor| data_loss(task, out, y));
+        // AdamW applies alpha as its decoupled weight decay instead of a loss term.
+        let alpha = if p.solver == Solver::Adamw { 0.0 } else { p.alpha };
+        if alpha > 0.0 || p.l1 > 0.0 {
+            trainer = trainer.with_penalty(move |m: &dyn Module| penalty(m, alpha, p.l1, batch));
+        }
+        if full {
+            trainer = with_schedule(trainer, &p, train.len())?;
+        }
+        if let Some(cb) = callback {
+            trainer = trainer.with_callback(Forward(cb));
+        }
+        if fitted.optimizer.is_none() {
+            fitted.optimizer = Some(make_optimizer(&p, fitted.model.parameters())?);
+        }
+        let optimizer = fitted.optimizer.as_mut().expect("just made");
+        let history = trainer.fit(&mut *fitted.model, &mut **optimizer, &train, validation.as_ref())?;
+        fitted.model.set_training(false);
+        for record in &history.epochs {
+            self.record.push(record);
+        }
+        Ok(())
+    }
+
+    /// The training part and the held-out validation part (stratified for classifiers).
+    fn validation_split(&self, data: &Dataset) -> Result<(Dataset, Option<Dataset>)> {
+        let f = self.params.validation_fraction;
+        let seed = self.fitted.as_ref().map_or(0, |s| s.seed);
+        let (train, val) = match self.task {
+            data::Task::Classification => {
+                let labels: Vec<usize> = data.y.to_vec_f64().iter().map(|&c| c as usize).collect();
+                data::stratified_split(&labels, f, seed)?
+            }
+            data::Task::Regression => data::train_test_split(data.len(), f, seed)?,
+        };
+        Ok((data.subset(&train)?, Some(data.subset(&val)?)))
+    }
+
+    /// Full-batch L-BFGS for up to `max_iter` iterations or `max_fun` loss
+    /// evaluations, in one optimizer step. The loss curve gets one entry per
+    /// loss evaluation (line-search trials included).
+    fn run_lbfgs(&mut self, data: &Dataset, mut callback: Option<&mut dyn Callback>) -> Result<()> {
+        let p = self.params.clone();
+        let task = self.train_task();
+        let fitted = self.fitted.as_mut().expect("initialized before training");
+        let model = &mut fitted.model;
+        let config = LbfgsConfig::default()
+            .max_iter(p.max_iter)
+            .max_eval(Some(p.max_fun))
+            .line_search(LineSearch::StrongWolfe)
+            .tolerance_grad(p.tol);
+        let mut lbfgs = Lbfgs::new(model.parameters(), config)?;
+        let n = data.len();
+        model.set_training(true);
+        let record = &mut self.record;
+        let mut started = Instant::now();
+        let model_ref = &**model;
+        lbfgs.step(|| {
+            for param in model_ref.parameters() {
+                param.zero_grad();
+            }
+            let mut loss = data_loss(task, &model_ref.forward(&data.x)?, &data.y)?;
+            if p.alpha > 0.0 || p.l1 > 0.0 {
+                loss = loss.add(&penalty(model_ref, p.alpha, p.l1, n)?)?;
+            }
+            let value = loss.item()?;
+            if !value.is_finite() {
+                let msg = format!("the loss became {value} at lbfgs evaluation {}", record.n_iter + 1);
+                return Err(Error::invalid("fit", msg));
+            }
+            loss.backward()?;
+            let epoch = EpochRecord {
+                epoch: record.n_iter + 1,
+                train_loss: value,
+                val_loss: None,
+                val_score: None,
+                lr: p.learning_rate_init,
+                seconds: std::mem::replace(&mut started, Instant::now()).elapsed().as_secs_f64(),
+            };
+            record.push(&epoch);
+            if let Some(cb) = callback.as_mut() {
+                cb.on_epoch_end(&epoch);
+            }
+            Ok(value)
+        })?;
+        model.set_training(false);
+        Ok(())
+    }
+
+    /// Checks a tensor has the width of the tensor the estimator was fitted on.
+    pub(crate) fn check_tensor_width(&self, op: &'static str, x: &Tensor) -> Result<()> {
+        let Some(fitted) = &self.fitted else { return Ok(()) };
+        let columns = fitted.pipeline.input_columns();
+        let d = x.shape().get(1).copied().unwrap_or(0);
+        if columns != tensor_feature_names(columns.len()) {
+            return Err(Error::invalid(op, "the estimator was fitted on a table; pass a table (the *_table methods)"));
+        }
+        if x.rank() == 2 && d != columns.len() {
+            return Err(Error::invalid(
+                op,
+                format!("X has {d} features, but the estimator was fitted with {} features", columns.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The network's raw outputs (logits or scaled values) for a table.
+    pub(crate) fn outputs_table(&self, op: &'static str, table: &Table) -> Result<Tensor> {
+        let fitted = self.fitted(op)?;
+        if table.n_rows() == 0 {
+            return Err(Error::invalid(op, "empty data: the table has no rows"));
+        }
+        let x = fitted.pipeline.features(table)?;
+        no_grad(|| fitted.model.forward(&x))
+    }
+
+    /// The network's raw outputs for an `[n, d]` tensor.
+    pub(crate) fn outputs(&self, op: &'static str, x: &Tensor) -> Result<Tensor> {
+        self.fitted(op)?;
+        self.check_tensor_width(op, x)?;
+        self.outputs_table(op, &tensor_table(op, x, None)?)
+    }
+
+    /// The weights of each linear layer, `[out, in]` (scikit-learn's `coefs_` holds their transposes).
+    pub(crate) fn coefs(&self) -> Vec<Tensor> {
+        self.parameters_ending("weight")
+    }
+
+    /// The bias of each linear layer (scikit-learn's `intercepts_`).
+    pub(crate) fn intercepts(&self) -> Vec<Tensor> {
+        self.parameters_ending("bias")
+    }
+
+    fn parameters_ending(&self, suffix: &str) -> Vec<Tensor> {
+        self.fitted.as_ref().map_or_else(Vec::new, |f| {
+            f.model.named_parameters().into_iter().filter(|(n, _)| n.ends_with(suffix)).map(|(_, t)| t).collect()
+        })
+    }
+}
+
+/// The network: linear layers of the hidden widths, each followed by its
+/// activation (and dropout), then a linear output layer.
+pub(crate) fn network_spec(p: &MlpParams, n_in: usize, n_out: usize) -> LayerSpec {
+    let mut layers = Vec::new();
+    let mut width = n_in;
+    for (&size, act) in p.hidden_layer_sizes.iter().zip(p.hidden_activations()) {
+        layers.push(LayerSpec::Linear { in_features: width, out_features: size, bias: true, init: p.init });
+        layers.push(act.activation().spec());
+        if p.dropout > 0.0 {
+            layers.push(LayerSpec::Dropout { p: p.dropout });
+        }
+        width = size;
+    }
+    layers.push(LayerSpec::Linear { in_features: width, out_features: n_out, bias: true, init: p.init });
+    LayerSpec::Sequential { layers }
+}
+
+/// Cross-entropy of logits, or scikit-learn's half squared error.
+fn data_loss(task: crate::train::Task, out: &Tensor, y: &Tensor) -> Result<Tensor> {
+    match task {
+        crate::train::Task::Classification => loss::cross_entropy(out, y),
+        crate::train::Task::Regression => Ok(loss::mse_loss(out, y)?.mul_scalar(0.5)),
+    }
+}
+
+/// `alpha/2 · Σw² / n + l1 · Σ|w| / n` over the weights (scikit-learn scales its
+/// L2 term by the batch's sample count `n`).
+fn penalty(model: &dyn Module, alpha: f64, l1: f64, n: usize) -> Result<Tensor> {
+    let n = n.max(1) as f64;
+    let mut total = loss::l2_penalty(model)?.mul_scalar(alpha / (2.0 * n));
+    if l1 > 0.0 {
+        total = total.add(&loss::l1_penalty(model)?.mul_scalar(l1 / n))?;
+    }
+    Ok(total)
+}
+
+fn make_optimizer(p: &MlpParams, params: Vec<Tensor>) -> Result<Box<dyn Optimizer>> {
+    let lr = p.learning_rate_init;
+    Ok(match p.solver {
+        Solver::Sgd => {
+            let nesterov = p.nesterovs_momentum && p.momentum > 0.0;
+            Box::new(optim::Sgd::new(
+                params,
+                optim::SgdConfig::default().lr(lr).momentum(p.momentum).nesterov(nesterov),
+            )?)
+        }
+        Solver::Adam => Box::new(optim::Adam::new(
+            params,
+            optim::AdamConfig::default().lr(lr).betas((p.beta_1, p.beta_2)).eps(p.epsilon),
+        )?),
+        Solver::Adamw => Box::new(optim::AdamW::new(
+            params,
+            optim::AdamWConfig::default().lr(lr).betas((p.beta_1, p.beta_2)).eps(p.epsilon).weight_decay(p.alpha),
+        )?),
+        Solver::Rmsprop => {
+            Box::new(optim::RmsProp::new(params, optim::RmsPropConfig::default().lr(lr).eps(p.epsilon))?)
+        }
+        Solver::Lbfgs => unreachable!("lbfgs runs full-batch, without a mini-batch optimizer"),
+    })
+}
+
+/// Adds the learning-rate schedule `p.learning_rate` asks for.
+fn with_schedule<'a>(trainer: Trainer<'a>, p: &MlpParams, n_train: usize) -> Result<Trainer<'a>> {
+    let lr = p.learning_rate_init;
+    Ok(match p.learning_rate {
+        LearningRate::Constant => trainer,
+        LearningRate::Invscaling => trainer.with_scheduler(optim::InverseScaling::new(lr, p.power_t, n_train)?),
+        LearningRate::Adaptive => {
+            trainer.with_scheduler(optim::ReduceOnPlateau::sklearn_adaptive(lr, p.tol)?.patience(p.n_iter_no_change))
+        }
+        LearningRate::Step => trainer.with_scheduler(optim::StepDecay::new(lr, (p.max_iter / 4).max(1), 0.5)?),
+        LearningRate::Cosine => trainer.with_scheduler(optim::CosineAnnealing::new(lr, p.max_iter, 0.0)?),
+    })
+}
+
+/// A seed for `random_state: None`, from the clock (scikit-learn draws one too).
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}

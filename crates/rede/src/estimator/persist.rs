@@ -1,0 +1,148 @@
+//! Estimators as model files: the network via [`crate::io::save_model`], and
+//! everything `predict` needs besides as `rede.*` metadata entries.
+
+use super::mlp::{Fitted, Mlp};
+use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
+use crate::data::{FeaturePipeline, Task};
+use crate::io::{load_model, save_model};
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Which estimator a file holds: `mlp_classifier` or `mlp_regressor`.
+pub const KEY_ESTIMATOR: &str = "rede.estimator";
+/// The feature pipeline (JSON of [`FeaturePipeline`]).
+pub const KEY_PIPELINE: &str = "rede.pipeline";
+/// The hyperparameters (JSON of [`MlpParams`]).
+pub const KEY_PARAMS: &str = "rede.params";
+/// The training record (JSON of [`TrainingRecord`]).
+pub const KEY_TRAINING: &str = "rede.training";
+/// The task: `classification` or `regression`.
+pub const KEY_TASK: &str = "rede.task";
+/// The class labels (JSON list), for classifiers.
+pub const KEY_CLASSES: &str = "rede.classes";
+/// The names of the feature tensor's columns (JSON list).
+pub const KEY_FEATURES: &str = "rede.features";
+
+const CLASSIFIER: &str = "mlp_classifier";
+const REGRESSOR: &str = "mlp_regressor";
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data always serializes")
+}
+
+pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
+    let fitted = mlp.fitted("save")?;
+    let mut metadata = extra.clone();
+    let (kind, task) = match mlp.task {
+        Task::Classification => (CLASSIFIER, "classification"),
+        Task::Regression => (REGRESSOR, "regression"),
+    };
+    metadata.insert(KEY_ESTIMATOR.into(), kind.into());
+    metadata.insert(KEY_TASK.into(), task.into());
+    metadata.insert(KEY_PIPELINE.into(), fitted.pipeline.to_json()?);
+    metadata.insert(KEY_PARAMS.into(), json(&mlp.params));
+    metadata.insert(KEY_TRAINING.into(), json(&mlp.record));
+    metadata.insert(KEY_FEATURES.into(), json(&fitted.pipeline.feature_names()));
+    if let Some(classes) = fitted.pipeline.class_labels() {
+        metadata.insert(KEY_CLASSES.into(), json(&classes));
+    }
+    save_model(path, &*fitted.model, &metadata)
+}
+
+/// A fitted estimator read back from a file.
+pub enum Estimator {
+    /// A saved [`MlpClassifier`].
+    Classifier(MlpClassifier),
+    /// A saved [`MlpRegressor`].
+    Regressor(MlpRegressor),
+}
+
+impl Estimator {
+    /// Loads an estimator saved with `save`, checking the file and every entry it needs.
+    pub fn load(path: &Path) -> Result<Estimator> {
+        let loaded = load_model(path)?;
+        let meta = &loaded.metadata;
+        let entry = |key: &str| {
+            meta.get(key).ok_or_else(|| {
+                Error::file(path, format!("not a model saved by a rede estimator (no {key} entry in its metadata)"))
+            })
+        };
+        let parse = |key: &str, e: String| Error::file(path, format!("unreadable {key} entry: {e}"));
+        let kind = entry(KEY_ESTIMATOR)?.clone();
+        let pipeline =
+            FeaturePipeline::from_json(entry(KEY_PIPELINE)?).map_err(|e| parse(KEY_PIPELINE, e.to_string()))?;
+        let params: MlpParams =
+            serde_json::from_str(entry(KEY_PARAMS)?).map_err(|e| parse(KEY_PARAMS, e.to_string()))?;
+        let record: TrainingRecord = match meta.get(KEY_TRAINING) {
+            Some(text) => serde_json::from_str(text).map_err(|e| parse(KEY_TRAINING, e.to_string()))?,
+            None => TrainingRecord::default(),
+        };
+        let task = match kind.as_str() {
+            CLASSIFIER => Task::Classification,
+            REGRESSOR => Task::Regression,
+            other => return Err(Error::file(path, format!("unknown estimator kind '{other}' in {KEY_ESTIMATOR}"))),
+        };
+        if pipeline.task() != task {
+            return Err(Error::file(path, format!("{KEY_ESTIMATOR} says {kind} but the pipeline's task differs")));
+        }
+        let mut mlp = Mlp::new(params, task);
+        mlp.fitted = Some(Fitted::new(pipeline, loaded.module, 0));
+        mlp.record = record;
+        mlp.metadata = loaded.metadata;
+        Ok(match task {
+            Task::Classification => Estimator::Classifier(MlpClassifier { inner: mlp }),
+            Task::Regression => Estimator::Regressor(MlpRegressor { inner: mlp }),
+        })
+    }
+
+    /// The task of the saved estimator.
+    pub fn task(&self) -> Task {
+        match self {
+            Estimator::Classifier(_) => Task::Classification,
+            Estimator::Regressor(_) => Task::Regression,
+        }
+    }
+
+    /// The feature pipeline.
+    pub fn pipeline(&self) -> &FeaturePipeline {
+        match self {
+            Estimator::Classifier(c) => c.pipeline(),
+            Estimator::Regressor(r) => r.pipeline(),
+        }
+        .expect("a loaded estimator is fitted")
+    }
+
+    /// The network.
+    pub fn module(&self) -> &dyn crate::nn::Module {
+        match self {
+            Estimator::Classifier(c) => c.module(),
+            Estimator::Regressor(r) => r.module(),
+        }
+        .expect("a loaded estimator is fitted")
+    }
+
+    /// The hyperparameters.
+    pub fn params(&self) -> &MlpParams {
+        match self {
+            Estimator::Classifier(c) => c.params(),
+            Estimator::Regressor(r) => r.params(),
+        }
+    }
+
+    /// The training record.
+    pub fn record(&self) -> &TrainingRecord {
+        match self {
+            Estimator::Classifier(c) => c.record(),
+            Estimator::Regressor(r) => r.record(),
+        }
+    }
+
+    /// Every metadata entry of the file.
+    pub fn metadata(&self) -> &BTreeMap<String, String> {
+        match self {
+            Estimator::Classifier(c) => c.metadata(),
+            Estimator::Regressor(r) => r.metadata(),
+        }
+    }
+}
