@@ -10,56 +10,20 @@
 //! `--batch-size B` (128), `--limit N` (train on the first N images only, for a quick run).
 //! Prints one line per epoch (training loss, test accuracy, seconds) and a final JSON line.
 
+mod common;
+
+use common::{first, parse_args, Progress};
+
 use rede::data::{Dataset, Mnist};
 use rede::nn::{loss, presets};
 use rede::optim::{Adam, AdamConfig};
-use rede::train::{evaluate, Callback, EpochRecord, Task, TrainConfig, Trainer};
+use rede::train::{evaluate, Task, TrainConfig, Trainer};
 use rede::Rng;
-use std::path::PathBuf;
-
-struct Args {
-    epochs: usize,
-    data_dir: Option<PathBuf>,
-    seed: u64,
-    batch_size: usize,
-    limit: Option<usize>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args { epochs: 10, data_dir: None, seed: 0, batch_size: 128, limit: None };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let number = |v: String| v.parse::<u64>().map_err(|_| format!("{flag}: '{v}' is not a whole number"));
-        match flag.as_str() {
-            "--epochs" => args.epochs = number(value()?)? as usize,
-            "--data-dir" => args.data_dir = Some(PathBuf::from(value()?)),
-            "--seed" => args.seed = number(value()?)?,
-            "--batch-size" => args.batch_size = number(value()?)? as usize,
-            "--limit" => args.limit = Some(number(value()?)? as usize),
-            other => return Err(format!("unknown option {other} (see the example's header)")),
-        }
-    }
-    Ok(args)
-}
 
 /// MNIST images as `[n, 1, 28, 28]`, optionally only the first `limit` samples.
 fn as_images(data: Dataset, limit: Option<usize>) -> rede::Result<Dataset> {
-    let data = match limit {
-        Some(n) if n < data.len() => data.subset(&(0..n).collect::<Vec<_>>())?,
-        _ => data,
-    };
+    let data = first(data, limit)?;
     Dataset::new(Mnist::to_nchw(&data.x)?, data.y)
-}
-
-/// Prints one line per epoch.
-struct Progress;
-
-impl Callback for Progress {
-    fn on_epoch_end(&mut self, r: &EpochRecord) {
-        let acc = r.val_score.map_or("-".into(), |a| format!("{:.2}%", 100.0 * a));
-        println!("epoch {:>2}: train loss {:.4}, test accuracy {acc}, {:.2} s", r.epoch, r.train_loss, r.seconds);
-    }
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
