@@ -18,6 +18,7 @@ use rede::data::{Dataset, Mnist};
 use rede::nn::loss::cross_entropy;
 use rede::nn::{Linear, Module, Relu, Sequential};
 use rede::optim::{Adam, AdamConfig, Optimizer};
+use rede::parallel::on_pool;
 use rede::{no_grad, DType, Error, Result, Rng, Tensor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -214,15 +215,29 @@ fn train_epoch(
         let (x, y) = buffers.fill(data, indices)?;
         let x = if bench.images { x.reshape(&[indices.len(), 1, 28, 28])? } else { x };
         phases.batch += lap(&mut mark);
-        let loss = cross_entropy(&bench.model.forward(&x)?, &y)?;
-        phases.forward += lap(&mut mark);
-        opt.zero_grad();
-        loss.backward()?;
-        phases.backward += lap(&mut mark);
-        opt.step()?;
-        phases.update += lap(&mut mark);
+        // The step runs on a pool worker, as `Trainer` runs it (see `rede::parallel`).
+        mark = on_pool(|| step(bench, opt, &x, &y, &mut phases, mark))?;
     }
     Ok((start.elapsed().as_secs_f64(), phases))
+}
+
+/// Forward, backward and update of one batch, adding each phase's seconds to `phases`.
+fn step(
+    bench: &Bench,
+    opt: &mut Adam,
+    x: &Tensor,
+    y: &Tensor,
+    phases: &mut Phases,
+    mut mark: Instant,
+) -> Result<Instant> {
+    let loss = cross_entropy(&bench.model.forward(x)?, y)?;
+    phases.forward += lap(&mut mark);
+    opt.zero_grad();
+    loss.backward()?;
+    phases.backward += lap(&mut mark);
+    opt.step()?;
+    phases.update += lap(&mut mark);
+    Ok(mark)
 }
 
 /// Fraction of `data` classified correctly, evaluated in batches without a graph.

@@ -50,6 +50,7 @@ pub mod model_selection;
 pub mod nn;
 mod ops;
 pub mod optim;
+pub mod parallel;
 pub mod shape;
 mod tensor;
 pub mod train;

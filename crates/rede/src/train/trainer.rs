@@ -6,6 +6,7 @@ use super::{metrics, Callback, EarlyStopping, Monitor};
 use crate::data::{stratified_split, train_test_split, Dataset};
 use crate::nn::Module;
 use crate::optim::{LrScheduler, Optimizer};
+use crate::parallel::on_pool;
 use crate::{no_grad, Error, Result, Rng, Tensor};
 use std::time::Instant;
 
@@ -83,8 +84,9 @@ pub struct History {
     pub stopped_early: bool,
 }
 
-type LossFn<'a> = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + 'a>;
-type PenaltyFn<'a> = Box<dyn Fn(&dyn Module) -> Result<Tensor> + 'a>;
+// Sync so that a training step can run on a pool worker (see `crate::parallel`).
+type LossFn<'a> = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + Sync + 'a>;
+type PenaltyFn<'a> = Box<dyn Fn(&dyn Module) -> Result<Tensor> + Sync + 'a>;
 
 /// Trains a module: `Trainer::new(config, loss).fit(&mut model, &mut optimizer, &train, validation)`.
 pub struct Trainer<'a> {
@@ -97,12 +99,12 @@ pub struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     /// A trainer minimising `loss(model_output, targets)`.
-    pub fn new(config: TrainConfig, loss: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + 'a) -> Self {
+    pub fn new(config: TrainConfig, loss: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + Sync + 'a) -> Self {
         Trainer { config, loss: Box::new(loss), penalty: None, scheduler: None, callbacks: Vec::new() }
     }
 
     /// Adds a regularisation term computed from the model (e.g. an L1 penalty) to every batch loss.
-    pub fn with_penalty(mut self, penalty: impl Fn(&dyn Module) -> Result<Tensor> + 'a) -> Self {
+    pub fn with_penalty(mut self, penalty: impl Fn(&dyn Module) -> Result<Tensor> + Sync + 'a) -> Self {
         self.penalty = Some(Box::new(penalty));
         self
     }
@@ -216,20 +218,16 @@ impl<'a> Trainer<'a> {
         let (mut total, mut seen) = (0.0, 0usize);
         for (i, batch) in batches.enumerate() {
             let (x, y) = batch?;
-            optimizer.zero_grad();
-            let mut loss = (self.loss)(&model.forward(&x)?, &y)?;
-            if let Some(p) = &self.penalty {
-                loss = loss.add(&p(&*model)?)?;
-            }
-            let value = loss.item()?;
+            let value = {
+                let (loss, penalty) = (&self.loss, self.penalty.as_ref());
+                on_pool(|| step(loss, penalty, &*model, &mut *optimizer, &x, &y))
+            }?;
             if !value.is_finite() {
                 return Err(Error::invalid(
                     "fit",
                     format!("the loss became {value} at epoch {epoch}, batch {}; try a lower learning rate or check the inputs for extreme values", i + 1),
                 ));
             }
-            loss.backward()?;
-            optimizer.step()?;
             total += value * x.shape()[0] as f64;
             seen += x.shape()[0];
             for cb in &mut self.callbacks {
@@ -239,6 +237,29 @@ impl<'a> Trainer<'a> {
         model.set_training(false);
         Ok(if seen == 0 { 0.0 } else { total / seen as f64 })
     }
+}
+
+/// One step on a batch: forward, loss, and (unless the loss is not finite)
+/// backward and update. Returns the loss.
+fn step(
+    loss: &LossFn,
+    penalty: Option<&PenaltyFn>,
+    model: &dyn Module,
+    optimizer: &mut dyn Optimizer,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<f64> {
+    optimizer.zero_grad();
+    let mut total = loss(&model.forward(x)?, y)?;
+    if let Some(p) = penalty {
+        total = total.add(&p(model)?)?;
+    }
+    let value = total.item()?;
+    if value.is_finite() {
+        total.backward()?;
+        optimizer.step()?;
+    }
+    Ok(value)
 }
 
 /// Mean loss and score (accuracy or R²) of `model` on `data`, in batches, without a graph.
