@@ -199,3 +199,28 @@ fn lbfgs_resumes_from_saved_state_and_needs_a_closure() {
     };
     assert_eq!(run(true), run(false));
 }
+
+#[test]
+fn f32_parameters_follow_the_f64_trajectory() {
+    // State buffers take the parameter's type (f32 moments for f32 weights, as
+    // in PyTorch); the rounding must stay at f32 precision, not drift.
+    let kinds = every_kind(Problem::new(DType::F64).params()).len();
+    let plain = ["adam", "adamw", "sgd_nesterov", "rmsprop"];
+    for k in 0..kinds + plain.len() {
+        let (wide, narrow) = (Problem::new(DType::F64), Problem::new(DType::F32));
+        let pick = |p: &Problem| match k.checked_sub(kinds) {
+            None => every_kind(p.params()).swap_remove(k),
+            Some(i) => (plain[i], build(plain[i], p.params()).unwrap()),
+        };
+        let ((name, mut wide_opt), (_, mut narrow_opt)) = (pick(&wide), pick(&narrow));
+        for _ in 0..20 {
+            wide.step(wide_opt.as_mut()).unwrap();
+            narrow.step(narrow_opt.as_mut()).unwrap();
+        }
+        let (a, b) = (wide.values(), narrow.values());
+        let scale = a.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        let diff = optim_common::max_diff(&a, &b);
+        assert!(diff < 1e-4 * scale, "{name}: f32 run is {diff} away from the f64 run");
+        assert!(b.iter().zip(&Problem::new(DType::F32).values()).any(|(x, y)| x != y), "{name} did not move");
+    }
+}

@@ -66,8 +66,8 @@ impl UpdateRule for AdagradConfig {
         for ((w, &g), sum) in s.w.iter_mut().zip(s.g).zip(s.bufs[0].iter_mut()) {
             let wf = w.as_f64();
             let g = pen.grad(wf, g.as_f64());
-            *sum += g * g;
-            *w = T::of(wf - clr * (g / (sum.sqrt() + self.eps)));
+            *sum = T::of(sum.as_f64() + g * g);
+            *w = T::of(wf - clr * (g / (sum.as_f64().sqrt() + self.eps)));
         }
     }
 }

@@ -87,20 +87,21 @@ impl UpdateRule for RmsPropConfig {
         for (i, (w, &g)) in s.w.iter_mut().zip(s.g).enumerate() {
             let wf = w.as_f64();
             let g = pen.grad(wf, g.as_f64());
-            let sq = a * square_avg[i] + (1.0 - a) * g * g;
-            square_avg[i] = sq;
+            square_avg[i] = T::of(a * square_avg[i].as_f64() + (1.0 - a) * g * g);
+            let sq = square_avg[i].as_f64();
             let var = match grad_avg.as_deref_mut() {
                 Some(ga) => {
-                    ga[i] = lerp(ga[i], g, 1.0 - a);
-                    sq - ga[i] * ga[i]
+                    ga[i] = T::of(lerp(ga[i].as_f64(), g, 1.0 - a));
+                    let ga = ga[i].as_f64();
+                    sq - ga * ga
                 }
                 None => sq,
             };
             let avg = var.sqrt() + self.eps;
             let delta = match momentum_buf.as_deref_mut() {
                 Some(b) => {
-                    b[i] = m * b[i] + g / avg;
-                    b[i]
+                    b[i] = T::of(m * b[i].as_f64() + g / avg);
+                    b[i].as_f64()
                 }
                 None => g / avg,
             };

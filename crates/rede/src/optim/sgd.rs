@@ -81,8 +81,9 @@ impl UpdateRule for SgdConfig {
             let wf = w.as_f64();
             let g = pen.grad(wf, g.as_f64());
             // PyTorch starts the buffer at the first gradient, undamped.
-            *b = if first { g } else { m * *b + (1.0 - self.dampening) * g };
-            let d = if self.nesterov { g + m * *b } else { *b };
+            *b = T::of(if first { g } else { m * b.as_f64() + (1.0 - self.dampening) * g });
+            let b = b.as_f64();
+            let d = if self.nesterov { g + m * b } else { b };
             *w = T::of(wf - lr * d);
         }
     }
