@@ -16,7 +16,7 @@
 
 use rede::data::{Dataset, Mnist};
 use rede::nn::loss::cross_entropy;
-use rede::nn::{Linear, Module, Relu, Sequential};
+use rede::nn::{presets, Linear, Module, Relu, Sequential};
 use rede::optim::{Adam, AdamConfig, Optimizer};
 use rede::parallel::on_pool;
 use rede::{no_grad, DType, Error, Result, Rng, Tensor};
@@ -103,6 +103,28 @@ fn dense_flops(widths: &[usize]) -> f64 {
     3.0 * products.iter().sum::<f64>() - products[0]
 }
 
+/// Multiply-adds ×2 of LeNet-5's training step per sample: forward, weight
+/// gradient and input gradient of every layer but the first conv.
+fn lenet5_flops() -> f64 {
+    // (output elements × multiply-adds each) of conv1, conv2, fc1, fc2, fc3.
+    let layers = [6.0 * 28.0 * 28.0 * 25.0, 16.0 * 10.0 * 10.0 * 150.0, 400.0 * 120.0, 120.0 * 84.0, 84.0 * 10.0];
+    2.0 * (3.0 * layers.iter().sum::<f64>() - layers[0])
+}
+
+/// Re-initializes every weight and bias uniformly in ±1/√fan_in, as PyTorch's
+/// `nn.Conv2d` and `nn.Linear` do, so accuracy after a few epochs is comparable.
+fn torch_init(model: &dyn Module, rng: &mut Rng) -> Result<()> {
+    let mut fan_in = 1;
+    for (name, p) in model.named_parameters() {
+        if name.ends_with("weight") {
+            fan_in = p.numel() / p.shape()[0];
+        }
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        p.assign(&Tensor::rand_uniform(p.shape(), -bound, bound, p.dtype(), rng))?;
+    }
+    Ok(())
+}
+
 /// Builds the named model. New models add an arm here.
 fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
     match name {
@@ -116,7 +138,12 @@ fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
                 .with(torch_linear(widths[2], widths[3], rng)?);
             Ok(Bench { model: Box::new(model), flops_per_sample: dense_flops(&widths), images: false })
         }
-        other => Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp)"))),
+        "lenet5" => {
+            let model = presets::lenet5().build(rng)?;
+            torch_init(&*model, rng)?;
+            Ok(Bench { model, flops_per_sample: lenet5_flops(), images: true })
+        }
+        other => Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5)"))),
     }
 }
 
