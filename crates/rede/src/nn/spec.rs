@@ -141,8 +141,12 @@ impl ModelSpec {
 
     /// Parses JSON text; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<ModelSpec> {
-        let spec: ModelSpec = serde_json::from_str(text)
-            .map_err(|e| Error::file(source, format!("line {}, column {}: {e}", e.line(), e.column())))?;
+        let spec: ModelSpec = serde_json::from_str(text).map_err(|e| {
+            // serde_json ends its message with " at line L column C"; the place goes first instead.
+            let message = e.to_string();
+            let message = message.rfind(" at line ").map_or(message.as_str(), |end| &message[..end]);
+            Error::file(source, format!("line {}, column {}: {message}", e.line(), e.column()))
+        })?;
         spec.validate(source)?;
         Ok(spec)
     }
@@ -232,7 +236,8 @@ out_features = 10
         let err = ModelSpec::from_toml("[[layers]]\ntype = \"relu\"\nbroken =\n", "m.toml").unwrap_err().to_string();
         assert!(err.starts_with("m.toml: line 3"), "{err}");
         let err = ModelSpec::from_json("{\"layers\": [\n  {\"type\": \"relu\"},\n  oops\n]}", "m.json").unwrap_err();
-        assert!(err.to_string().starts_with("m.json: line 3"), "{err}");
+        let err = err.to_string();
+        assert!(err.starts_with("m.json: line 3, column 3: ") && !err.contains("at line"), "{err}");
     }
 
     #[test]
