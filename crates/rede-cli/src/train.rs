@@ -46,8 +46,7 @@ pub struct TrainArgs {
     /// Classification or regression.
     #[arg(long, value_enum, default_value = "auto")]
     pub task: TaskArg,
-    /// A named architecture: mlp (dense layers from --hidden, --activation, --dropout), lenet5
-    /// (28x28 images, e.g. MNIST) or lstm (a square image read row by row).
+    /// A named architecture [default: mlp].
     #[arg(long, value_enum, value_name = "NAME", conflicts_with = "model_spec")]
     pub model: Option<Preset>,
     /// An architecture file (.toml or .json): a list of layers, optionally with input_shape
