@@ -30,7 +30,8 @@ pub fn run(args: &InspectArgs) -> CliResult<()> {
     if let Some(classes) = pipeline.class_labels() {
         println!("classes ({}): {}", classes.len(), classes.join(", "));
     }
-    println!("\narchitecture:");
+    let name = meta.get(crate::architecture::KEY_ARCHITECTURE).map_or(String::new(), |n| format!(" ({n})"));
+    println!("\narchitecture{name}:");
     println!("{}", summary(model.module(), &[pipeline.n_features()])?);
     println!("\npreprocessing: {} input columns -> {} features", pipeline.input_columns().len(), pipeline.n_features());
     println!("{}", preprocessing(pipeline)?);

@@ -1,6 +1,7 @@
 //! The `rede` command line: train, evaluate, apply and inspect neural networks
 //! on CSV files and built-in datasets, with no code.
 
+mod architecture;
 mod datasets;
 mod error;
 mod eval;

@@ -1,5 +1,6 @@
 //! `rede train`: fit an estimator, report on the test part, save model, metrics and plot.
 
+use crate::architecture::{Architecture, Preset, KEY_ARCHITECTURE};
 use crate::error::CliError;
 use crate::load::{training_split, Source, Split, TestPart};
 use crate::progress::Progress;
@@ -45,12 +46,20 @@ pub struct TrainArgs {
     /// Classification or regression.
     #[arg(long, value_enum, default_value = "auto")]
     pub task: TaskArg,
-    /// Hidden layer widths, comma-separated (e.g. 100 or 128,64).
-    #[arg(long, value_delimiter = ',', default_value = "100", value_name = "N[,N...]")]
-    pub hidden: Vec<usize>,
-    /// Hidden activation (identity, logistic, tanh, relu, gelu); a comma-separated list gives one per layer.
-    #[arg(long, value_delimiter = ',', default_value = "relu", value_parser = parse::<HiddenActivation>)]
-    pub activation: Vec<HiddenActivation>,
+    /// A named architecture [default: mlp].
+    #[arg(long, value_enum, value_name = "NAME", conflicts_with = "model_spec")]
+    pub model: Option<Preset>,
+    /// An architecture file (.toml or .json): a list of layers, optionally with input_shape
+    /// (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub model_spec: Option<PathBuf>,
+    /// Hidden layer widths of the MLP, comma-separated (e.g. 100 or 128,64) [default: 100].
+    #[arg(long, value_delimiter = ',', value_name = "N[,N...]")]
+    pub hidden: Option<Vec<usize>>,
+    /// Hidden activation of the MLP (identity, logistic, tanh, relu, gelu); a comma-separated
+    /// list gives one per layer [default: relu].
+    #[arg(long, value_delimiter = ',', value_parser = parse::<HiddenActivation>)]
+    pub activation: Option<Vec<HiddenActivation>>,
     /// Optimizer: lbfgs, sgd, adam, rmsprop, adamw.
     #[arg(long, default_value = "adam", value_parser = parse::<Solver>)]
     pub solver: Solver,
@@ -72,9 +81,12 @@ pub struct TrainArgs {
     /// L1 penalty on the weights.
     #[arg(long, default_value_t = 0.0)]
     pub l1: f64,
-    /// Dropout after each hidden layer, in [0, 1).
+    /// Dropout after each hidden layer of the MLP, in [0, 1).
     #[arg(long, default_value_t = 0.0)]
     pub dropout: f64,
+    /// Feed the raw feature values to the network instead of standardizing each column.
+    #[arg(long)]
+    pub no_standardize: bool,
     /// Mini-batch size, or auto for min(200, rows).
     #[arg(long, default_value = "auto", value_parser = parse_batch_size)]
     pub batch_size: BatchSize,
@@ -139,22 +151,26 @@ fn parse<T: std::str::FromStr<Err = rede::Error>>(s: &str) -> Result<T, String> 
 }
 
 impl TrainArgs {
+    /// The hyperparameters, without the network of a preset or spec file (see [`Architecture::layer_spec`]).
     fn params(&self) -> CliResult<MlpParams> {
-        let activations = match self.activation.as_slice() {
+        let hidden = self.hidden.clone().unwrap_or_else(|| MlpParams::default().hidden_layer_sizes);
+        let activation = self.activation.clone().unwrap_or_else(|| vec![HiddenActivation::Relu]);
+        let activations = match activation.as_slice() {
             [_] => None,
-            many if many.len() == self.hidden.len() => Some(many.to_vec()),
+            many if many.len() == hidden.len() => Some(many.to_vec()),
             many => {
                 return Err(CliError::new(format!(
                     "--activation lists {} activations for {} hidden layers",
                     many.len(),
-                    self.hidden.len()
+                    hidden.len()
                 )))
             }
         };
         let params = MlpParams {
-            hidden_layer_sizes: self.hidden.clone(),
-            activation: self.activation[0],
+            hidden_layer_sizes: hidden,
+            activation: activation[0],
             activations,
+            standardize: !self.no_standardize,
             solver: self.solver,
             alpha: self.alpha,
             l1: self.l1,
@@ -174,6 +190,27 @@ impl TrainArgs {
         };
         params.validate().map_err(|e| CliError::new(format!("bad training option: {e}")))?;
         Ok(params)
+    }
+
+    /// The architecture asked for; MLP-only options with another one are an error
+    /// rather than silently ignored.
+    fn architecture(&self) -> CliResult<Architecture> {
+        let architecture = Architecture::from_args(self.model, self.model_spec.as_deref())?;
+        if !matches!(architecture, Architecture::Mlp) {
+            let mlp_only = [
+                ("--hidden", self.hidden.is_some()),
+                ("--activation", self.activation.is_some()),
+                ("--dropout", self.dropout != 0.0),
+            ];
+            if let Some((flag, _)) = mlp_only.iter().find(|(_, given)| *given) {
+                return Err(CliError::new(format!(
+                    "{flag} shapes the MLP and does nothing with {}; describe the layers in an architecture \
+                     file instead, or leave {flag} out",
+                    architecture.flag()
+                )));
+            }
+        }
+        Ok(architecture)
     }
 
     /// The plot's file: `--plot`, else the model's name with `.png`; none with `--no-plot`.
@@ -200,7 +237,8 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
-    let params = args.params()?;
+    let mut params = args.params()?;
+    let architecture = args.architecture()?;
     check_outputs(args)?;
     let task = match args.task {
         TaskArg::Auto => None,
@@ -209,11 +247,13 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     };
     let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
     let split = training_split(&args.source()?, &test_part, task)?;
+    params.model = architecture.layer_spec(&split)?;
     let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
     if !args.quiet {
         eprintln!(
-            "training a {} on {} ({} train rows, {} test rows)",
+            "training a {} ({}) on {} ({} train rows, {} test rows)",
             task_name(split.task),
+            architecture.name(),
             split.name,
             split.train.n_rows(),
             split.test.n_rows()
@@ -236,6 +276,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let metadata = BTreeMap::from([
         ("rede.metrics".to_string(), metrics.to_string()),
         ("rede.data".to_string(), split.name.clone()),
+        (KEY_ARCHITECTURE.to_string(), architecture.name()),
     ]);
     match &model {
         Estimator::Classifier(c) => c.save(&args.out, &metadata)?,

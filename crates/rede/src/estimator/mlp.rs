@@ -164,10 +164,44 @@ impl Mlp {
                 return Err(Error::invalid("fit", msg));
             }
         }
+        let model = self.build_network(&pipeline, seed)?;
         let data = pipeline.dataset(table)?;
-        let spec = network_spec(&self.params, pipeline.n_features(), pipeline.n_outputs());
-        let model = spec.build(&mut Rng::seed(seed))?;
         Ok((data, Fitted::new(pipeline, model, seed)))
+    }
+
+    /// The network to train: `params.model` once it is known to fit the data, or the
+    /// MLP the hyperparameters describe. Checked before the data is encoded, so a spec
+    /// that does not fit fails fast.
+    fn build_network(&self, pipeline: &FeaturePipeline, seed: u64) -> Result<Box<dyn Module>> {
+        const OP: &str = "fit";
+        let (n_in, n_out) = (pipeline.n_features(), pipeline.n_outputs());
+        let Some(spec) = &self.params.model else {
+            return network_spec(&self.params, n_in, n_out).build(&mut Rng::seed(seed));
+        };
+        let mut model = spec.build(&mut Rng::seed(seed))?;
+        // Evaluation mode, so the trial row draws no dropout mask.
+        model.set_training(false);
+        let row = Tensor::zeros(&[1, n_in], crate::DType::F32);
+        let out = no_grad(|| model.forward(&row)).map_err(|e| {
+            Error::invalid(OP, format!("the model spec does not fit the data ({n_in} features per row): {e}"))
+        })?;
+        if out.shape() != [1, n_out] {
+            let wanted = match self.task {
+                data::Task::Classification => format!("{n_out} classes"),
+                data::Task::Regression => format!("{n_out} target values"),
+            };
+            let given = match out.shape() {
+                [1, width] => format!("{width} outputs per row"),
+                shape => format!("outputs of shape {:?} per row", &shape[1..]),
+            };
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "the model spec gives {given}, but the data has {wanted}: its last layer must have {n_out} outputs"
+                ),
+            ));
+        }
+        Ok(model)
     }
 
     fn train_task(&self) -> crate::train::Task {

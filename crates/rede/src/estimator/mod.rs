@@ -19,6 +19,8 @@
 
 mod classifier;
 mod common;
+#[cfg(test)]
+mod custom_model_tests;
 mod input;
 mod mlp;
 mod params;

@@ -1,6 +1,6 @@
 //! The estimators' hyperparameters: scikit-learn's names and defaults, plus rede's extras.
 
-use crate::nn::{Activation, Initializer};
+use crate::nn::{Activation, Initializer, LayerSpec};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -183,6 +183,15 @@ pub struct MlpParams {
     /// Standardize numeric inputs (and regression targets; predictions are given back
     /// in the target's units) with statistics of the training data (default true).
     pub standardize: bool,
+    /// The whole network as a spec (e.g. from [`crate::nn::ModelSpec`] or
+    /// [`crate::nn::presets::by_name`]) instead of the MLP the fields above describe
+    /// (default none). When set, `hidden_layer_sizes`, `activation`, `activations`,
+    /// `dropout` and `init` are ignored (put dropout layers in the spec); the solver,
+    /// penalties and schedule still apply. The spec takes the encoded feature rows
+    /// `[n, n_features]` and must give `[n, classes]` (regression: `[n, outputs]`),
+    /// which `fit` checks before training.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<LayerSpec>,
 }
 
 impl Default for MlpParams {
@@ -214,6 +223,7 @@ impl Default for MlpParams {
             activations: None,
             init: None,
             standardize: true,
+            model: None,
         }
     }
 }

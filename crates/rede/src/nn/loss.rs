@@ -193,7 +193,7 @@ pub fn huber_loss_with(prediction: &Tensor, target: &Tensor, delta: f64, reducti
     reduce_elementwise(Tensor::where_cond(&abs.lt_scalar(delta), &quadratic, &linear)?, reduction)
 }
 
-/// Σ|w| over the module's weights (parameters whose name does not end in `"bias"`),
+/// Σ|w| over the module's weights (not biases: see [`is_bias`]),
 /// for L1 regularization: add `λ·l1_penalty(&model)` to the loss.
 pub fn l1_penalty<M: Module + ?Sized>(module: &M) -> Result<Tensor> {
     penalty(module, Tensor::abs)
@@ -205,9 +205,15 @@ pub fn l2_penalty<M: Module + ?Sized>(module: &M) -> Result<Tensor> {
     penalty(module, Tensor::square)
 }
 
+/// Whether a parameter is a bias: its last name part starts with `bias`, as in
+/// `"0.bias"` or a recurrent layer's `"1.bias_ih_l0"` (PyTorch's names).
+fn is_bias(name: &str) -> bool {
+    name.rsplit('.').next().is_some_and(|last| last.starts_with("bias"))
+}
+
 fn penalty<M: Module + ?Sized>(module: &M, f: fn(&Tensor) -> Tensor) -> Result<Tensor> {
     let weights: Vec<Tensor> =
-        module.named_parameters().into_iter().filter(|(name, _)| !name.ends_with("bias")).map(|(_, w)| w).collect();
+        module.named_parameters().into_iter().filter(|(name, _)| !is_bias(name)).map(|(_, w)| w).collect();
     let dtype = weights.first().map_or(DType::F32, Tensor::dtype);
     let mut total = Tensor::scalar(0.0, dtype);
     for w in &weights {
@@ -272,5 +278,27 @@ fn class_weights(op: &'static str, weight: Option<&Tensor>, c: usize) -> Result<
         None => Ok(vec![1.0; c]),
         Some(w) if w.shape() == [c] => Ok(w.to_vec_f64()),
         Some(w) => Err(Error::invalid(op, format!("expected class weights of shape [{c}], got {:?}", w.shape()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Lstm, RnnConfig};
+    use crate::Rng;
+
+    #[test]
+    fn penalties_skip_recurrent_biases() {
+        assert!(is_bias("bias") && is_bias("2.bias") && is_bias("0.bias_hh_l1_reverse"));
+        assert!(!is_bias("0.weight_ih_l0") && !is_bias("bias_net.weight"));
+        let lstm = Lstm::with_dtype(RnnConfig::new(3, 4), DType::F64, &mut Rng::seed(0)).unwrap();
+        let weights_only: f64 = lstm
+            .named_parameters()
+            .iter()
+            .filter(|(name, _)| name.starts_with("weight"))
+            .map(|(_, w)| w.square().sum_all().unwrap().item().unwrap())
+            .sum();
+        let l2 = l2_penalty(&lstm).unwrap().item().unwrap();
+        assert!((l2 - weights_only).abs() < 1e-12, "{l2} vs {weights_only}");
     }
 }

@@ -50,7 +50,8 @@ pub enum LayerSpec {
         in_features: usize,
         /// Output features.
         out_features: usize,
-        /// Whether there is a bias.
+        /// Whether there is a bias (default true).
+        #[serde(default = "crate::nn::conv::yes")]
         bias: bool,
         /// How the weight is initialized; `None` picks a default from the next
         /// layer when built inside a [`LayerSpec::Sequential`] (Glorot uniform alone).
@@ -218,4 +219,12 @@ pub enum LayerSpec {
     Gru(crate::nn::RnnConfig),
     /// The last time step of `[N, T, F]`.
     LastStep,
+    /// Splits dimension `dim` into `sizes` (PyTorch's `nn.Unflatten`), e.g. rows
+    /// `[N, 784]` into images `[N, 1, 28, 28]` with `dim = 1, sizes = [1, 28, 28]`.
+    Unflatten {
+        /// The dimension split (1 is the first after the batch).
+        dim: usize,
+        /// The sizes it becomes; their product must equal its size.
+        sizes: Vec<usize>,
+    },
 }
