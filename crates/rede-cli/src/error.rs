@@ -49,6 +49,11 @@ pub fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown cause".into());
+        // A reader that stops early (`rede predict … | head`) closes the pipe;
+        // like other command-line tools, stop quietly with success then.
+        if what.contains("failed printing to stdout") && what.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         let place = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
         eprintln!("rede: internal error: {}{place}; please report it", one_line(&what));
         std::process::exit(BAD_INPUT.into());

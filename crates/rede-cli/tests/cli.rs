@@ -317,3 +317,25 @@ fn outputs_are_written_only_after_training_succeeds() {
     assert_eq!(std::fs::read(&metrics).unwrap(), b"mine too");
     assert!(!Path::new(&s.path("model.safetensors")).exists() && !s.path("keep.png").exists());
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::io::Read;
+    let s = Scratch::new();
+    s.trained();
+    // Far more output than a pipe buffers, so writing fails once the reader has gone.
+    s.write("many.csv", two_blobs(60_000));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rede"))
+        .current_dir(s.dir.path())
+        .args(["predict", "--model", "model.safetensors", "--data", "many.csv", "--proba"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+}
