@@ -102,24 +102,32 @@ fn max_pool_plane<T: Element>(plane: &[T], win: &PoolWindows, out: &mut [T], arg
     }
 }
 
-/// [`max_pool_plane`] for 2×2 windows at stride 2: the same choices (first maximum in
-/// row-major order, NaN wins), with the four candidates of a window read from two rows.
+/// [`max_pool_plane`] for 2×2 windows at stride 2, with the same choices: the first
+/// maximum in row-major order, or the last NaN if there is one. Written without data-
+/// dependent branches (a running "take it?" comparison mispredicts on real data): the
+/// maximum comes from `max`, and its place from the first set bit of a 4-bit mask of
+/// the cells equal to it.
 fn max_pool_2x2<T: Element>(plane: &[T], win: &PoolWindows, out: &mut [T], arg: &mut [u32]) {
     let w = win.in_size[1];
     let ow = win.cols.len();
+    // Offsets of the window's cells in scan order.
+    let cell = [0, 1, w as u32, w as u32 + 1];
     for (oy, (o, a)) in out.chunks_exact_mut(ow).zip(arg.chunks_exact_mut(ow)).enumerate() {
         let top = plane[2 * oy * w..][..2 * ow].chunks_exact(2);
         let bottom = plane[(2 * oy + 1) * w..][..2 * ow].chunks_exact(2);
         let mut at = (2 * oy * w) as u32; // the window's top-left cell
         for ((t, b), (o, a)) in top.zip(bottom).zip(o.iter_mut().zip(a.iter_mut())) {
-            let (mut best, mut pick) = (t[0], at);
-            for (v, i) in [(t[1], at + 1), (b[0], at + w as u32), (b[1], at + w as u32 + 1)] {
-                let take = beats(v, best);
-                best = if take { v } else { best };
-                pick = if take { i } else { pick };
-            }
-            *o = best;
-            *a = pick;
+            let v = [t[0], t[1], b[0], b[1]];
+            let best = v[0].max(v[1]).max(v[2].max(v[3]));
+            let mask = |f: &dyn Fn(T) -> bool| v.iter().enumerate().fold(0u32, |m, (i, &x)| m | (f(x) as u32) << i);
+            let nans = mask(&|x: T| x.is_nan());
+            let (value, k) = if nans == 0 {
+                (best, mask(&|x: T| x == best).trailing_zeros())
+            } else {
+                (T::nan(), 31 - nans.leading_zeros())
+            };
+            *o = value;
+            *a = at + cell[k as usize];
             at += 2;
         }
     }
@@ -147,26 +155,17 @@ pub(super) fn max_pool_backward<T: ConvElement>(gout: &[T], arg: &[u32], planes:
     dx
 }
 
-/// Writes every cell of one plane's input gradient for 2×2 stride-2 windows: the output
-/// gradient at each window's maximum, zero elsewhere (including a last odd row or column
-/// that no window covers).
+/// Writes every cell of one plane's input gradient for 2×2 stride-2 windows: zeros, then
+/// the output gradient at each window's maximum (a store at a computed place rather than
+/// a comparison per cell, which the compiler turns into mispredicted branches).
 fn unpool_2x2<T: Element>(g: &[T], arg: &[u32], win: &PoolWindows, dx: &mut [T]) {
-    let [h, w] = win.in_size;
-    let (oh, ow) = (win.rows.len(), win.cols.len());
-    for (oy, (g, a)) in g.chunks_exact(ow).zip(arg.chunks_exact(ow)).enumerate() {
-        let (top, bottom) = dx[2 * oy * w..][..2 * w].split_at_mut(w);
-        let mut at = (2 * oy * w) as u32; // the window's top-left cell
-        for ((t, b), (&gv, &a)) in top.chunks_exact_mut(2).zip(bottom.chunks_exact_mut(2)).zip(g.iter().zip(a)) {
-            let cell = |i: u32| if a == i { gv } else { T::zero() };
-            t[0] = cell(at);
-            t[1] = cell(at + 1);
-            b[0] = cell(at + w as u32);
-            b[1] = cell(at + w as u32 + 1);
-            at += 2;
+    let ow = win.cols.len();
+    dx.iter_mut().for_each(|v| *v = T::zero());
+    for (g, a) in g.chunks_exact(ow).zip(arg.chunks_exact(ow)) {
+        for (&gv, &a) in g.iter().zip(a) {
+            dx[a as usize] = gv;
         }
-        top[2 * ow..].iter_mut().chain(&mut bottom[2 * ow..]).for_each(|v| *v = T::zero());
     }
-    dx[2 * oh * w..h * w].iter_mut().for_each(|v| *v = T::zero());
 }
 
 /// The divisor of each window: a fixed count (padding counted) or the window's own size.
@@ -243,7 +242,10 @@ mod tests {
         let win = windows(h, w, 2, 2);
         // Few distinct values make ties common; a NaN and infinities test the edge rules.
         let mut x: Vec<f64> = (0..h * w).map(|i| ((i * 37) % 5) as f64 - 2.0).collect();
-        x[12] = f64::NAN;
+        // Two NaNs in the window at columns 2-3 (the last one wins), one in the window at 4-5.
+        for i in [3, 12, 4] {
+            x[i] = f64::NAN;
+        }
         for i in [20, 21, 29, 30] {
             x[i] = f64::NEG_INFINITY; // the whole window at rows 2-3, columns 2-3
         }
