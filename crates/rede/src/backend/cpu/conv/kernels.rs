@@ -226,17 +226,18 @@ fn lane_sum<T: Element>(v: &[T]) -> T {
     acc.iter().copied().sum::<T>() + tail.iter().copied().sum::<T>()
 }
 
+/// Sum of each channel's planes over all samples, one channel per parallel job when the
+/// gradient is large enough to split.
 pub(super) fn grad_bias<T: ConvElement>(gout: &[T], g: &ConvGeometry) -> Vec<T> {
-    let mut db = vec![T::zero(); g.out_channels];
+    let (p, sample) = (g.out_plane(), g.out_channels * g.out_plane());
     if gout.is_empty() {
-        return db;
+        return vec![T::zero(); g.out_channels];
     }
-    for sample in gout.chunks_exact(g.out_channels * g.out_plane()) {
-        for (d, plane) in db.iter_mut().zip(sample.chunks_exact(g.out_plane())) {
-            *d += lane_sum(plane);
-        }
+    let channel = |o: usize| gout.chunks_exact(sample).map(|s| lane_sum(&s[o * p..][..p])).sum::<T>();
+    if gout.len() < super::super::PARALLEL_THRESHOLD {
+        return (0..g.out_channels).map(channel).collect();
     }
-    db
+    (0..g.out_channels).into_par_iter().map(channel).collect()
 }
 
 #[cfg(test)]
@@ -248,6 +249,29 @@ mod tests {
         for len in [0, 1, 15, 16, 17, 100] {
             let v: Vec<f64> = (0..len).map(|i| i as f64 + 0.5).collect();
             assert_eq!(lane_sum(&v), v.iter().sum::<f64>(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn grad_bias_sums_each_channel_on_both_the_serial_and_the_parallel_path() {
+        for (batch, side) in [(2, 3), (3, 120)] {
+            let g = ConvGeometry {
+                batch,
+                in_channels: 1,
+                in_size: [side, side],
+                out_channels: 4,
+                kernel: [1, 1],
+                stride: [1, 1],
+                padding: [0, 0],
+                dilation: [1, 1],
+                groups: 1,
+                out_size: [side, side],
+            };
+            let p = side * side;
+            let gout: Vec<f64> = (0..batch * 4 * p).map(|i| ((i * 37) % 11) as f64 - 5.0).collect();
+            let expected: Vec<f64> =
+                (0..4).map(|o| (0..batch).map(|n| gout[(n * 4 + o) * p..][..p].iter().sum::<f64>()).sum()).collect();
+            assert_eq!(grad_bias(&gout, &g), expected, "{batch} samples of {side}x{side}");
         }
     }
 }
