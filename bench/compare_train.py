@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Runs rede's `bench_train` and PyTorch's `mlp_torch.py` alternately (A B A B ...)
-and prints each one's median epoch time, the ratio rede / PyTorch, the test
-accuracy after the last epoch, peak RSS and GFLOP/s.
+"""Runs rede's `bench_train --model M` and the matching PyTorch script
+(`mlp_torch.py`, `lenet5_torch.py`) alternately (A B A B ...) and prints each
+one's median epoch time, the ratio rede / PyTorch, the test accuracy after the
+last epoch, peak RSS and GFLOP/s.
 
-    bench/compare_train.py --data-dir DIR [--rounds 3] [--epochs 3] [--threads 2]
+    bench/compare_train.py --data-dir DIR [--model mlp|lenet5] [--rounds 3] [--epochs 3] [--threads 2]
 
 Builds the rede example in release mode first. Every epoch of every round
 counts toward the median, so the shared machine's noise hits both sides alike.
@@ -20,6 +21,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TORCH_SCRIPTS = {"mlp": "mlp_torch.py", "lenet5": "lenet5_torch.py"}
 
 
 def run(cmd):
@@ -32,6 +34,7 @@ def run(cmd):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--model", choices=sorted(TORCH_SCRIPTS), default="mlp")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -42,8 +45,8 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "rede", "--example", "bench_train"], cwd=ROOT, check=True)
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--data-dir", args.data_dir]
     sides = {
-        "rede": [os.path.join(ROOT, "target", "release", "examples", "bench_train"), "--model", "mlp"] + common,
-        "pytorch": [sys.executable, os.path.join(ROOT, "bench", "mlp_torch.py")] + common,
+        "rede": [os.path.join(ROOT, "target", "release", "examples", "bench_train"), "--model", args.model] + common,
+        "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model])] + common,
     }
     results = {name: {"epochs": [], "summaries": []} for name in sides}
     for r in range(1, args.rounds + 1):
@@ -67,7 +70,8 @@ def main():
         gflops = res["summaries"][0]["epoch_gflop"] / medians[name]
         mean = statistics.mean(finals)
         print(f"{name:8s} {medians[name]:15.3f} {accs:>28s} {mean:6.2f} {rss:12.1f} {gflops:8.1f}")
-    print(f"\nratio rede / pytorch (median epoch): {medians['rede'] / medians['pytorch']:.3f}")
+    print(f"\nmodel {args.model}, load average at the end {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"ratio rede / pytorch (median epoch): {medians['rede'] / medians['pytorch']:.3f}")
 
 
 if __name__ == "__main__":
