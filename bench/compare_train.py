@@ -38,6 +38,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--torch-flush-denormal", action="store_true",
+                        help="run PyTorch with torch.set_flush_denormal(True) (off by default in PyTorch)")
     args = parser.parse_args()
     if args.rounds < 3:
         sys.exit("compare_train: use at least 3 rounds")
@@ -46,7 +48,8 @@ def main():
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--data-dir", args.data_dir]
     sides = {
         "rede": [os.path.join(ROOT, "target", "release", "examples", "bench_train"), "--model", args.model] + common,
-        "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model])] + common,
+        "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model])] + common
+        + (["--flush-denormal"] if args.torch_flush_denormal else []),
     }
     results = {name: {"epochs": [], "summaries": []} for name in sides}
     for r in range(1, args.rounds + 1):

@@ -59,9 +59,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flush-denormal", action="store_true",
+                        help="torch.set_flush_denormal(True): subnormal floats become zero, as rede's Adam stores them")
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(args.flush_denormal)
     torch.manual_seed(args.seed)
     images = lambda n: torch.tensor(load(args.data_dir, n), dtype=torch.float32).unsqueeze(1) / 255.0
     labels = lambda n: torch.tensor(load(args.data_dir, n), dtype=torch.long)

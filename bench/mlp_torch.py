@@ -55,9 +55,12 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--flush-denormal", action="store_true",
+                        help="torch.set_flush_denormal(True): subnormal floats become zero, as rede's Adam stores them")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(args.flush_denormal)
     torch.manual_seed(args.seed)
     x_train, y_train = load(args.data_dir, "train")
     x_test, y_test = load(args.data_dir, "t10k")
