@@ -103,41 +103,32 @@ fn max_pool_plane<T: Element>(plane: &[T], win: &PoolWindows, out: &mut [T], arg
 }
 
 /// [`max_pool_plane`] for 2×2 windows at stride 2, with the same choices: the first
-/// maximum in row-major order, or the last NaN if there is one. Written without data-
-/// dependent branches (a running "take it?" comparison mispredicts on real data): the
-/// maximum comes from `max`, and its place from the first set bit of a 4-bit mask of
-/// the cells equal to it.
+/// maximum in row-major order, or the last NaN if there is one. Each window is the
+/// general scan unrolled into three compare-and-select steps ("take the cell if it is
+/// larger or NaN"), with no data-dependent branch (a branch per comparison mispredicts
+/// on real data) and no call, so the compiler can keep it in vector registers.
 fn max_pool_2x2<T: Element>(plane: &[T], win: &PoolWindows, out: &mut [T], arg: &mut [u32]) {
     let w = win.in_size[1];
     let ow = win.cols.len();
-    // Offsets of the window's cells in scan order.
-    let cell = [0, 1, w as u32, w as u32 + 1];
+    let step = |best: &mut T, at: &mut u32, v: T, place: u32| {
+        let take = v > *best || v.is_nan();
+        *best = if take { v } else { *best };
+        *at = if take { place } else { *at };
+    };
     for (oy, (o, a)) in out.chunks_exact_mut(ow).zip(arg.chunks_exact_mut(ow)).enumerate() {
-        let top = plane[2 * oy * w..][..2 * ow].chunks_exact(2);
-        let bottom = plane[(2 * oy + 1) * w..][..2 * ow].chunks_exact(2);
-        let mut at = (2 * oy * w) as u32; // the window's top-left cell
-        for ((t, b), (o, a)) in top.zip(bottom).zip(o.iter_mut().zip(a.iter_mut())) {
-            let v = [t[0], t[1], b[0], b[1]];
-            let best = v[0].max(v[1]).max(v[2].max(v[3]));
-            let nans = mask4(v, |x| x.is_nan());
-            let (value, k) = if nans == 0 {
-                (best, mask4(v, |x| x == best).trailing_zeros())
-            } else {
-                (T::nan(), 31 - nans.leading_zeros())
-            };
-            *o = value;
-            *a = at + cell[k as usize];
-            at += 2;
+        let top = &plane[2 * oy * w..][..2 * ow];
+        let bottom = &plane[(2 * oy + 1) * w..][..2 * ow];
+        let row = (2 * oy * w) as u32; // the first window's top-left cell
+        for (ox, (o, a)) in o.iter_mut().zip(a.iter_mut()).enumerate() {
+            let corner = row + 2 * ox as u32;
+            let (mut best, mut at) = (top[2 * ox], corner);
+            step(&mut best, &mut at, top[2 * ox + 1], corner + 1);
+            step(&mut best, &mut at, bottom[2 * ox], corner + w as u32);
+            step(&mut best, &mut at, bottom[2 * ox + 1], corner + w as u32 + 1);
+            *o = best;
+            *a = at;
         }
     }
-}
-
-/// Bit `i` set where `f(v[i])` holds. Generic rather than `&dyn Fn`, so it
-/// inlines into the pooling loop: an indirect call per cell was a tenth of a
-/// LeNet-5 step.
-#[inline(always)]
-fn mask4<T: Copy>(v: [T; 4], f: impl Fn(T) -> bool) -> u32 {
-    (f(v[0]) as u32) | (f(v[1]) as u32) << 1 | (f(v[2]) as u32) << 2 | (f(v[3]) as u32) << 3
 }
 
 pub(super) fn max_pool_backward<T: ConvElement>(gout: &[T], arg: &[u32], planes: usize, win: &PoolWindows) -> Vec<T> {
