@@ -117,13 +117,20 @@ pub fn run(args: &SearchArgs) -> CliResult<()> {
     };
     let started = Instant::now();
     let report = search(&space, &objective, &options)?;
-    print_table(&report, args.cv);
+    // Files first, report after: a reader that stops early (`rede search … | head`)
+    // does not cost the user the trials or the refit model.
     if let Some(path) = &args.results {
         rede::io::write_atomic(path, results_csv(&report).as_bytes())?;
+    }
+    let best = report.best_trial().ok_or_else(|| {
+        print_table(&report, args.cv);
+        CliError::new("every trial failed; see the errors above")
+    })?;
+    refit_and_save(&apply_config(&base, &best.config)?, &table, &target, task, &args.out, best)?;
+    print_table(&report, args.cv);
+    if let Some(path) = &args.results {
         println!("all trials written to {}", path.display());
     }
-    let best = report.best_trial().ok_or_else(|| CliError::new("every trial failed; see the errors above"))?;
-    refit_and_save(&apply_config(&base, &best.config)?, &table, &target, task, &args.out, best)?;
     println!(
         "{} trials, {} epochs in {:.1} s{}; best configuration refit on all {} rows and saved to {}",
         report.trials.len(),

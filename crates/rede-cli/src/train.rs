@@ -265,7 +265,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     progress.finish(record.n_iter, record.seconds);
 
     let evaluation = Evaluation::of(&model, &split.test)?;
-    evaluation.print("test", split.test.n_rows());
     let metrics = metrics_json(&split, &model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
@@ -278,19 +277,23 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         ("rede.data".to_string(), split.name.clone()),
         (KEY_ARCHITECTURE.to_string(), architecture.name()),
     ]);
+    // The files are written before the report is printed, so a reader that stops
+    // early (`rede train … | head`) does not cost the user the trained model.
     match &model {
         Estimator::Classifier(c) => c.save(&args.out, &metadata)?,
         Estimator::Regressor(r) => r.save(&args.out, &metadata)?,
     }
-    println!("\nmodel saved to {}", args.out.display());
+    let mut written = vec![format!("\nmodel saved to {}", args.out.display())];
     if let Some(path) = &args.metrics_json {
         write_atomic(path, format!("{metrics:#}\n").as_bytes())?;
-        println!("metrics written to {}", path.display());
+        written.push(format!("metrics written to {}", path.display()));
     }
     for (path, bytes) in plots {
         write_atomic(&path, &bytes)?;
-        println!("plot written to {}", path.display());
+        written.push(format!("plot written to {}", path.display()));
     }
+    evaluation.print("test", split.test.n_rows());
+    written.iter().for_each(|line| println!("{line}"));
     Ok(())
 }
 

@@ -339,3 +339,20 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
     assert!(out.status.success(), "status {:?}: {stderr}", out.status);
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn training_saves_the_model_even_when_the_reader_stops_early() {
+    let s = Scratch::new();
+    s.write("train.csv", two_blobs(80));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rede"))
+        .current_dir(s.dir.path())
+        .args(["train", "--data", "train.csv", "--target", "y", "--hidden", "8", "--epochs", "5", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the pipe at once: the report cannot be written.
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(s.path("model.safetensors").exists(), "the model is saved before the report is printed");
+}
