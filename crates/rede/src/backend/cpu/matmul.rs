@@ -89,12 +89,20 @@ pub(crate) fn product_into<T: Element>(
     }
 }
 
-/// A raw pointer that may cross threads: each thread writes a disjoint band.
+/// The result's pointer, shared by the threads: each writes a disjoint band.
 #[derive(Clone, Copy)]
 struct SendPtr<T>(*mut T);
-// SAFETY: only used to hand disjoint bands of one buffer to pool threads.
+// SAFETY: only used to hand disjoint bands of one output buffer to pool threads.
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer. A method, so closures capture the whole (sendable) wrapper
+    /// rather than its raw-pointer field.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
 
 /// The product on `threads` threads, each computing a band of the result's
 /// columns with one single-threaded gemm call.
@@ -123,19 +131,17 @@ fn split_columns<T: Element>(
         return;
     }
     let out = SendPtr(dst.as_mut_ptr());
-    let (pa, pb) = (SendPtr(a.as_ptr().cast_mut()), SendPtr(b.as_ptr().cast_mut()));
     let run = |start: usize| {
-        let (out, pa, pb) = (out, pa, pb);
         let width = band.min(d.n - start);
         // SAFETY: columns `start..start + width` lie inside the checked operands
         // and result; the bands are disjoint, so no two threads write one element.
         unsafe {
             gemm_raw(
-                out.0.add(start),
+                out.get().add(start),
                 d.n,
                 accumulate,
-                (pa.0.add(oa), la),
-                (pb.0.add(ob + start * lb.col_stride), lb),
+                (a.as_ptr().add(oa), la),
+                (b.as_ptr().add(ob + start * lb.col_stride), lb),
                 MatmulDims { n: width, ..d },
                 1,
             )
