@@ -8,26 +8,7 @@ use crate::{DType, Rng, Tensor};
 use std::collections::BTreeMap;
 
 /// A small convolutional network for the 8×8 digits.
-const DIGITS_CONV: &str = r#"
-input_shape = [1, 8, 8]
-[[layers]]
-type = "conv2d"
-in_channels = 1
-out_channels = 4
-kernel_size = 3
-padding = 1
-[[layers]]
-type = "relu"
-[[layers]]
-type = "max_pool2d"
-kernel_size = 2
-[[layers]]
-type = "flatten"
-[[layers]]
-type = "linear"
-in_features = 64
-out_features = 10
-"#;
+const DIGITS_CONV: &str = include_str!("../../tests/fixtures/digits_conv.toml");
 
 fn conv_spec() -> LayerSpec {
     ModelSpec::from_toml(DIGITS_CONV, "conv.toml").unwrap().to_layer_spec()

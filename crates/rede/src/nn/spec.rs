@@ -183,31 +183,7 @@ mod tests {
     use super::*;
     use crate::{no_grad, DType, Tensor};
 
-    const CONV: &str = r#"
-input_shape = [1, 8, 8]
-
-[[layers]]
-type = "conv2d"
-in_channels = 1
-out_channels = 4
-kernel_size = 3
-padding = 1
-
-[[layers]]
-type = "relu"
-
-[[layers]]
-type = "max_pool2d"
-kernel_size = 2
-
-[[layers]]
-type = "flatten"
-
-[[layers]]
-type = "linear"
-in_features = 64
-out_features = 10
-"#;
+    const CONV: &str = include_str!("../../tests/fixtures/digits_conv.toml");
 
     #[test]
     fn a_toml_file_becomes_a_working_model() {
