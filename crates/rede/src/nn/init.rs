@@ -10,6 +10,7 @@
 //! | [`Initializer::HeUniform`] | U(−a, a), a = √(6 / fan_in) | 2 / fan_in |
 //! | [`Initializer::HeNormal`] | N(0, σ²) | σ² = 2 / fan_in |
 //! | [`Initializer::LecunNormal`] | N(0, σ²) | σ² = 1 / fan_in |
+//! | [`Initializer::ScikitLearn`] | U(−a, a), a = √(factor / (fan_in + fan_out)), biases too | factor / (3 (fan_in + fan_out)) |
 //!
 //! Glorot (a.k.a. Xavier): X. Glorot and Y. Bengio, "Understanding the difficulty of
 //! training deep feedforward neural networks", AISTATS 2010 (eq. 16, "normalized
@@ -59,6 +60,14 @@ pub enum Initializer {
     HeNormal,
     /// LeCun normal (LeCun et al. 1998), for SELU and unit-variance inputs.
     LecunNormal,
+    /// scikit-learn's MLP scheme (`_init_coef`): weights uniform in (−a, a) with
+    /// a = √(factor / (fan_in + fan_out)), and a linear layer's biases drawn from the
+    /// same range (see [`Initializer::bias`]). scikit-learn uses factor 6 (Glorot
+    /// uniform), or 2 when the hidden activation is logistic.
+    ScikitLearn {
+        /// The numerator under the square root: 6, or 2 for logistic networks.
+        factor: f64,
+    },
 }
 
 /// `(fan_in, fan_out)` of a weight of this shape: `[out, in, receptive field…]`.
@@ -80,6 +89,7 @@ impl Initializer {
             Initializer::Constant { value } => value.is_finite(),
             Initializer::Uniform { low, high } => low.is_finite() && high.is_finite() && low <= high,
             Initializer::Normal { mean, std } => mean.is_finite() && std.is_finite() && std >= 0.0,
+            Initializer::ScikitLearn { factor } => factor.is_finite() && factor > 0.0,
             _ => true,
         };
         if ok {
@@ -104,7 +114,24 @@ impl Initializer {
             Initializer::HeUniform => uniform((6.0 / fan_in(shape)?).sqrt(), rng),
             Initializer::HeNormal => normal((2.0 / fan_in(shape)?).sqrt(), rng),
             Initializer::LecunNormal => normal((1.0 / fan_in(shape)?).sqrt(), rng),
+            Initializer::ScikitLearn { factor } => uniform((factor / fan_sum(shape)?).sqrt(), rng),
         })
+    }
+
+    /// The starting bias `[out]` of a layer whose weight has shape `weight_shape`:
+    /// zeros, except for [`Initializer::ScikitLearn`], which draws the biases from the
+    /// weights' range (scikit-learn does, so its networks do not start with every
+    /// hidden unit's kink at the origin).
+    pub fn bias(&self, weight_shape: &[usize], dtype: DType, rng: &mut Rng) -> Result<Tensor> {
+        let out = weight_shape.first().copied().unwrap_or(0);
+        match *self {
+            Initializer::ScikitLearn { factor } => {
+                self.validate()?;
+                let a = (factor / fan_sum(weight_shape)?).sqrt();
+                Ok(Tensor::rand_uniform(&[out], -a, a, dtype, rng))
+            }
+            _ => Ok(Tensor::zeros(&[out], dtype)),
+        }
     }
 
     /// The scheme a layer should get when it feeds `activation` (by its spec):
@@ -177,6 +204,24 @@ mod tests {
         let v = t.to_vec_f64();
         assert!(v.iter().all(|x| x.abs() <= bound));
         assert!(v.iter().any(|x| x.abs() > 0.95 * bound), "the range is not filled");
+    }
+
+    #[test]
+    fn scikit_learn_scheme_fills_weights_and_biases_within_its_bound() {
+        let init = Initializer::ScikitLearn { factor: 6.0 };
+        check(init, &[300, 200], 6.0 / 500.0 / 3.0);
+        let shape = [64, 10];
+        let bias = init.bias(&shape, DType::F64, &mut Rng::seed(4)).unwrap().to_vec_f64();
+        let bound = (6.0f64 / 74.0).sqrt();
+        assert_eq!(bias.len(), 64);
+        assert!(bias.iter().all(|b| b.abs() <= bound), "{bias:?}");
+        assert!(bias.iter().any(|b| b.abs() > 0.8 * bound), "the biases do not fill the range");
+        let logistic = Initializer::ScikitLearn { factor: 2.0 }.init(&[100, 50], DType::F64, &mut Rng::seed(5));
+        let bound = (2.0f64 / 150.0).sqrt();
+        assert!(logistic.unwrap().to_vec_f64().iter().all(|w| w.abs() <= bound));
+        let zeros = Initializer::GlorotUniform.bias(&shape, DType::F32, &mut Rng::seed(4)).unwrap();
+        assert_eq!(zeros.to_vec_f32(), vec![0.0; 64], "other schemes start biases at zero");
+        assert!(Initializer::ScikitLearn { factor: 0.0 }.validate().is_err());
     }
 
     #[test]

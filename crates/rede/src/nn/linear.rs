@@ -29,7 +29,8 @@ impl Linear {
         Linear::with_init(in_features, out_features, true, Initializer::GlorotUniform, DType::F32, rng)
     }
 
-    /// A layer with the given weight initializer and element type; the bias (if any) starts at zero.
+    /// A layer with the given weight initializer and element type; the bias (if any)
+    /// is [`Initializer::bias`]: zero, or drawn for [`Initializer::ScikitLearn`].
     pub fn with_init(
         in_features: usize,
         out_features: usize,
@@ -45,7 +46,7 @@ impl Linear {
             ));
         }
         let weight = init.init(&[out_features, in_features], dtype, rng)?;
-        let bias = bias.then(|| Tensor::zeros(&[out_features], dtype));
+        let bias = if bias { Some(init.bias(weight.shape(), dtype, rng)?) } else { None };
         let mut layer = Linear::from_tensors(weight, bias)?;
         layer.init = Some(init);
         Ok(layer)
