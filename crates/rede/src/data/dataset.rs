@@ -51,6 +51,14 @@ impl Dataset {
     }
 }
 
+impl Batches<'_> {
+    /// The same batches from batch `batch` (0-based) on, the earlier ones not gathered.
+    pub fn skip_to(mut self, batch: usize) -> Self {
+        self.next = batch.saturating_mul(self.batch_size).min(self.order.len());
+        self
+    }
+}
+
 /// Iterator over mini-batches `(x, y)` of a [`Dataset`].
 pub struct Batches<'a> {
     data: &'a Dataset,

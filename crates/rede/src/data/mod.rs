@@ -21,6 +21,6 @@ pub use encode::{Classes, LabelEncoder, OneHotEncoder, UnknownCategory};
 pub use idx::Idx;
 pub use mnist::Mnist;
 pub use pipeline::{FeaturePipeline, PipelineOptions, Task, MAX_INFERRED_CLASSES};
-pub use scale::{MinMaxScaler, StandardScaler};
+pub use scale::{ChannelScaler, MinMaxScaler, StandardScaler};
 pub use split::{stratified_split, train_test_split};
 pub use table::{Column, Table};

@@ -3,7 +3,7 @@
 //! data was.
 
 use super::encode::{LabelEncoder, OneHotEncoder, UnknownCategory};
-use super::{Column, Dataset, StandardScaler, Table};
+use super::{ChannelScaler, Column, Dataset, StandardScaler, Table};
 use crate::{Error, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -54,11 +54,21 @@ pub struct PipelineOptions {
     pub task: Option<Task>,
     /// What one-hot encoding does with a category unseen in training.
     pub unknown_category: UnknownCategory,
+    /// The rows are images of this many channels (numeric columns, channel-major):
+    /// standardizing uses one mean and standard deviation per channel
+    /// ([`ChannelScaler`]) instead of one per column (default `None`).
+    pub image_channels: Option<usize>,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
-        PipelineOptions { standardize: true, scale_target: false, task: None, unknown_category: UnknownCategory::Error }
+        PipelineOptions {
+            standardize: true,
+            scale_target: false,
+            task: None,
+            unknown_category: UnknownCategory::Error,
+            image_channels: None,
+        }
     }
 }
 
@@ -113,11 +123,14 @@ impl FeaturePipeline {
         let target_column = table
             .column(target)
             .ok_or_else(|| Error::invalid("FeaturePipeline::fit", format!("no target column '{target}'")))?;
-        let inputs = table
+        let mut inputs = table
             .iter()
             .filter(|(name, _)| *name != target)
             .map(|(name, column)| fit_input(name, column, options))
             .collect::<Result<Vec<_>>>()?;
+        if let (Some(channels), true) = (options.image_channels, options.standardize) {
+            scale_per_channel(&mut inputs, table, channels)?;
+        }
         if inputs.is_empty() {
             return Err(Error::invalid("FeaturePipeline::fit", "no feature columns besides the target"));
         }
@@ -264,6 +277,27 @@ fn fit_input(name: &str, column: &Column, options: &PipelineOptions) -> Result<I
         Column::Text(v) => Encoding::OneHot { encoder: OneHotEncoder::fit(name, v, options.unknown_category)? },
     };
     Ok(InputColumn { name: name.to_string(), encoding })
+}
+
+/// Replaces the per-column statistics of image inputs by their channel's.
+fn scale_per_channel(inputs: &mut [InputColumn], table: &Table, channels: usize) -> Result<()> {
+    let columns = inputs
+        .iter()
+        .map(|input| match table.column(&input.name) {
+            Some(Column::Numeric(v)) => Ok(v.as_slice()),
+            _ => Err(Error::invalid(
+                "FeaturePipeline::fit",
+                format!("image inputs must all be numeric, but column '{}' holds text", input.name),
+            )),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let scaler = ChannelScaler::fit_columns(&columns, channels)?;
+    let d = inputs.len();
+    for (j, input) in inputs.iter_mut().enumerate() {
+        let c = scaler.channel_of(j, d);
+        input.encoding = Encoding::Numeric { shift: scaler.mean[c], scale: scaler.scale[c] };
+    }
+    Ok(())
 }
 
 fn fit_target(name: &str, column: &Column, task: Task, scale: bool) -> Result<TargetEncoding> {

@@ -107,6 +107,55 @@ impl MinMaxScaler {
     }
 }
 
+/// Standardizes image rows with one mean and standard deviation per channel, over
+/// all its pixels (as torchvision's `Normalize` is used), rather than one per pixel
+/// column: a pixel that is always 0 in training (MNIST's borders) stays 0 instead of
+/// blowing up rare strokes, and every pixel of a channel keeps the same scale.
+///
+/// A row of `d` features holds `channels` equal blocks, channel-major (`[C, H, W]`
+/// flattened), so column `j` belongs to channel `j / (d / channels)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelScaler {
+    /// Mean of each channel.
+    pub mean: Vec<f64>,
+    /// Standard deviation of each channel (1 for a constant channel).
+    pub scale: Vec<f64>,
+}
+
+impl ChannelScaler {
+    /// Learns each channel's statistics from the pixel columns (`channels` equal blocks).
+    pub fn fit_columns(columns: &[&[f64]], channels: usize) -> Result<Self> {
+        const OP: &str = "ChannelScaler::fit";
+        check_columns(OP, columns)?;
+        if channels == 0 || columns.is_empty() || columns.len() % channels != 0 {
+            let msg = format!("{} feature columns cannot be split into {channels} equal channels", columns.len());
+            return Err(Error::invalid(OP, msg));
+        }
+        let per_channel = columns.len() / channels;
+        let (mean, scale) = columns
+            .chunks(per_channel)
+            .map(|block| {
+                let count = block.iter().map(|c| c.len()).sum::<usize>() as f64;
+                let mean = block.iter().flat_map(|c| c.iter()).sum::<f64>() / count;
+                let var = block.iter().flat_map(|c| c.iter()).map(|v| (v - mean).powi(2)).sum::<f64>() / count;
+                (mean, nonzero(var.sqrt()))
+            })
+            .unzip();
+        Ok(ChannelScaler { mean, scale })
+    }
+
+    /// The channel of column `j` of `d` feature columns.
+    pub fn channel_of(&self, j: usize, d: usize) -> usize {
+        j / (d / self.mean.len()).max(1)
+    }
+
+    /// `(v − mean) / std` of column `j`'s channel, for rows of `d` features.
+    pub fn transform_value(&self, j: usize, d: usize, v: f64) -> f64 {
+        let c = self.channel_of(j, d);
+        (v - self.mean[c]) / self.scale[c]
+    }
+}
+
 /// A spread of zero (a constant column) becomes 1 so nothing divides by zero.
 fn nonzero(spread: f64) -> f64 {
     if spread > 0.0 {
@@ -164,6 +213,19 @@ mod tests {
         assert!(cols[1].iter().all(|&v| v == 0.0));
         let back = s.inverse_transform(&t).unwrap().to_vec_f32();
         assert!(back.iter().zip(x().to_vec_f32()).all(|(a, b)| (a - b).abs() < 1e-5));
+    }
+
+    #[test]
+    fn channel_scaler_pools_all_pixels_of_a_channel() {
+        // Two channels of two pixels each, over two rows.
+        let columns: [&[f64]; 4] = [&[0.0, 2.0], &[4.0, 6.0], &[10.0, 10.0], &[10.0, 10.0]];
+        let s = ChannelScaler::fit_columns(&columns, 2).unwrap();
+        assert_eq!(s.mean, vec![3.0, 10.0]);
+        assert!((s.scale[0] - 5.0f64.sqrt()).abs() < 1e-12, "population std over all four values");
+        assert_eq!(s.scale[1], 1.0, "a constant channel keeps a scale of 1");
+        assert_eq!((s.channel_of(1, 4), s.channel_of(2, 4)), (0, 1));
+        assert_eq!(s.transform_value(1, 4, 3.0), 0.0);
+        assert!(ChannelScaler::fit_columns(&columns, 3).is_err(), "4 columns are not 3 equal channels");
     }
 
     #[test]

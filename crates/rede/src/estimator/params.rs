@@ -177,12 +177,17 @@ pub struct MlpParams {
     pub l1: f64,
     /// One activation per hidden layer, overriding `activation` (default none).
     pub activations: Option<Vec<HiddenActivation>>,
-    /// Weight initializer of every linear layer; `None` picks He before ReLU-like
-    /// activations and Glorot otherwise. Biases start at zero.
+    /// Initializer of every linear layer; `None` is scikit-learn's
+    /// ([`MlpParams::default_init`]: Glorot-uniform weights and biases).
     pub init: Option<Initializer>,
     /// Standardize numeric inputs (and regression targets; predictions are given back
     /// in the target's units) with statistics of the training data (default true).
     pub standardize: bool,
+    /// The inputs are images of this many channels (their pixels channel-major):
+    /// `standardize` then uses one mean and standard deviation per channel over all
+    /// its pixels, rather than one per column (default `None`: tabular data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_channels: Option<usize>,
     /// The whole network as a spec (e.g. from [`crate::nn::ModelSpec`] or
     /// [`crate::nn::presets::by_name`]) instead of the MLP the fields above describe
     /// (default none). When set, `hidden_layer_sizes`, `activation`, `activations`,
@@ -223,6 +228,7 @@ impl Default for MlpParams {
             activations: None,
             init: None,
             standardize: true,
+            image_channels: None,
             model: None,
         }
     }
@@ -262,10 +268,21 @@ impl MlpParams {
                 return bad(format!("{name} must be in [0, 1), got {v}"));
             }
         }
+        if self.image_channels == Some(0) {
+            return bad("image_channels must be at least 1".into());
+        }
         if let Some(init) = &self.init {
             init.validate()?;
         }
         Ok(())
+    }
+
+    /// scikit-learn's initialization for these hyperparameters: weights and biases
+    /// uniform in ±√(6 / (fan_in + fan_out)), or ±√(2 / (fan_in + fan_out)) when
+    /// the (first) hidden activation is logistic, as in its `_init_coef`.
+    pub fn default_init(&self) -> Initializer {
+        let logistic = self.hidden_activations().first().map_or(self.activation, |a| *a) == HiddenActivation::Logistic;
+        Initializer::ScikitLearn { factor: if logistic { 2.0 } else { 6.0 } }
     }
 
     /// The activation of each hidden layer.
