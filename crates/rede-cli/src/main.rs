@@ -6,6 +6,7 @@ mod datasets;
 mod error;
 mod eval;
 mod inspect;
+mod interrupt;
 mod load;
 mod plot;
 mod predict;

@@ -1,5 +1,6 @@
-//! Training progress on stderr: a bar when stderr is a terminal, one plain
-//! line per epoch when it is not (logs, pipes), nothing with `--quiet`.
+//! Training progress on stderr: a bar over the current epoch's batches when
+//! stderr is a terminal, one plain line per epoch when it is not (logs, pipes),
+//! nothing with `--quiet`; and a note while the data is read.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rede::train::{Callback, EpochRecord};
@@ -15,15 +16,16 @@ pub struct Progress {
 
 impl Progress {
     /// Progress over at most `max_epochs` epochs (`unit` names them: "epoch", "evaluation").
+    /// On a terminal the bar counts the batches of the current epoch, so a long epoch moves.
     pub fn new(quiet: bool, max_epochs: usize, unit: &'static str) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
-            let bar = ProgressBar::new(max_epochs as u64);
-            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            let bar = ProgressBar::new(1);
+            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches {msg} ({elapsed})")
                 .expect("a valid template")
                 .progress_chars("=> ");
             bar.set_style(style);
-            bar.set_prefix(format!("{unit}s"));
+            bar.set_prefix(format!("{unit} 1/{max_epochs}"));
             bar
         });
         Progress { bar, plain: !quiet && !terminal, max_epochs, unit }
@@ -40,6 +42,18 @@ impl Progress {
     }
 }
 
+/// Shows that data is being read: a spinner on a terminal (a log gets nothing, so
+/// an error stays the only line), none with `quiet`. The spinner goes when the
+/// returned bar is dropped.
+pub fn loading(quiet: bool, what: &str) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let spinner = ProgressBar::new_spinner().with_message(format!("reading {what}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(spinner)
+}
+
 fn describe(r: &EpochRecord) -> String {
     let mut text = format!("loss {:.5}", r.train_loss);
     if let Some(v) = r.val_loss {
@@ -52,10 +66,20 @@ fn describe(r: &EpochRecord) -> String {
 }
 
 impl Callback for Progress {
+    fn on_batch_end(&mut self, epoch: usize, batch: usize, batches: usize, _loss: f64) {
+        if let Some(bar) = &self.bar {
+            if batch == 1 {
+                bar.set_prefix(format!("{} {epoch}/{}", self.unit, self.max_epochs));
+                bar.set_length(batches as u64);
+            }
+            bar.set_position(batch as u64);
+        }
+    }
+
     fn on_epoch_end(&mut self, record: &EpochRecord) {
         if let Some(bar) = &self.bar {
-            bar.set_message(describe(record));
-            bar.set_position(record.epoch as u64);
+            // The message keeps the last finished epoch's numbers while the next one runs.
+            bar.set_message(format!("· epoch {}: {}", record.epoch, describe(record)));
         } else if self.plain {
             eprintln!(
                 "{} {:>4}/{}  {}  ({:.2}s)",

@@ -2,14 +2,17 @@
 
 use crate::architecture::{Architecture, Preset, KEY_ARCHITECTURE};
 use crate::error::CliError;
+use crate::interrupt::{self, StopOnFlag};
 use crate::load::{training_split, Source, Split, TestPart};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::report::Evaluation;
 use crate::{plot, CliResult};
 use clap::{Args, ValueEnum};
 use rede::data::Task;
+use rede::estimator::Checkpoints;
 use rede::estimator::{Estimator, HiddenActivation, LearningRate, MlpClassifier, MlpParams, MlpRegressor, Solver};
 use rede::io::write_atomic;
+use rede::train::Callback;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -127,6 +130,16 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Also write a checkpoint every N epochs (Ctrl-C writes one too).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: Option<u64>,
+    /// Where checkpoints go [default: the --out name with .ckpt.safetensors, e.g. model.ckpt.safetensors]
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run this checkpoint holds; give the options the run was started with
+    /// (--epochs may be raised).
+    #[arg(long, value_name = "CHECKPOINT")]
+    pub resume: Option<PathBuf>,
 }
 
 /// A mini-batch size.
@@ -213,6 +226,24 @@ impl TrainArgs {
         Ok(architecture)
     }
 
+    /// The checkpoint file: `--checkpoint`, else the model's name with `.ckpt.safetensors`.
+    fn checkpoint_path(&self) -> PathBuf {
+        self.checkpoint.clone().unwrap_or_else(|| self.out.with_extension("ckpt.safetensors"))
+    }
+
+    /// The checkpoint plan, for the mini-batch solvers (lbfgs takes one step and keeps none).
+    fn checkpoints(&self, split: &Split, architecture: &Architecture) -> Option<Checkpoints> {
+        let wanted = self.solver != Solver::Lbfgs || self.checkpoint_every.is_some() || self.resume.is_some();
+        wanted.then(|| Checkpoints {
+            path: self.checkpoint_path(),
+            every: self.checkpoint_every.map(|n| n as usize),
+            metadata: BTreeMap::from([
+                ("rede.data".to_string(), split.name.clone()),
+                (KEY_ARCHITECTURE.to_string(), architecture.name()),
+            ]),
+        })
+    }
+
     /// The plot's file: `--plot`, else the model's name with `.png`; none with `--no-plot`.
     fn plot_path(&self) -> Option<PathBuf> {
         match (&self.plot, self.no_plot) {
@@ -246,8 +277,12 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         TaskArg::Regression => Some(Task::Regression),
     };
     let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
-    let split = training_split(&args.source()?, &test_part, task)?;
+    let source = args.source()?;
+    let reading = progress::loading(args.quiet, &describe_source(&source));
+    let split = training_split(&source, &test_part, task)?;
+    drop(reading);
     params.model = architecture.layer_spec(&split)?;
+    params.image_channels = architecture.image_channels();
     let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
     if !args.quiet {
         eprintln!(
@@ -260,9 +295,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         );
     }
     let mut progress = Progress::new(args.quiet, args.epochs, unit);
-    let model = fit(params, &split, &mut progress)?;
+    let plan = args.checkpoints(&split, &architecture);
+    let mut callback = StopOnFlag { inner: &mut progress, flag: interrupt::install() };
+    let model = fit(params, &split, &mut callback, plan.as_ref(), args.resume.as_deref())?;
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
+    if record.interrupted {
+        return save_interrupted(args, &model, &architecture, &split);
+    }
 
     let evaluation = Evaluation::of(&model, &split.test)?;
     let metrics = metrics_json(&split, &model, &evaluation);
@@ -297,6 +337,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// What is being read, for the note shown while loading.
+fn describe_source(source: &Source) -> String {
+    match source {
+        Source::Csv { path, .. } => path.display().to_string(),
+        Source::Builtin { name, .. } => format!("the {name} dataset"),
+    }
+}
+
 fn task_name(task: Task) -> &'static str {
     match task {
         Task::Classification => "classifier",
@@ -304,30 +352,60 @@ fn task_name(task: Task) -> &'static str {
     }
 }
 
-/// Fits the estimator; errors name the data.
-fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<Estimator> {
-    fit_estimator(params, split, progress).map_err(|e| CliError::new(format!("{}: {e}", split.name)))
+/// Saves the model of a run Ctrl-C stopped (its checkpoint is written already),
+/// says how to continue, and exits with status 130.
+fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architecture, split: &Split) -> CliResult<()> {
+    let metadata = BTreeMap::from([
+        ("rede.data".to_string(), split.name.clone()),
+        (KEY_ARCHITECTURE.to_string(), architecture.name()),
+    ]);
+    match model {
+        Estimator::Classifier(c) => c.save(&args.out, &metadata)?,
+        Estimator::Regressor(r) => r.save(&args.out, &metadata)?,
+    }
+    let checkpoint = args.checkpoint_path();
+    eprintln!(
+        "interrupted after {} epochs: model so far saved to {}, checkpoint to {}; continue with the same options and --resume {}",
+        model.record().n_iter,
+        args.out.display(),
+        checkpoint.display(),
+        checkpoint.display()
+    );
+    std::process::exit(interrupt::INTERRUPTED)
 }
 
-fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> rede::Result<Estimator> {
-    Ok(match split.task {
-        Task::Classification => {
-            let mut clf = MlpClassifier::new(params);
-            clf.fit_table_with(&split.train, &split.target, progress)?;
-            Estimator::Classifier(clf)
-        }
-        Task::Regression => {
-            let mut reg = MlpRegressor::new(params);
-            reg.fit_table_with(&split.train, &split.target, progress)?;
-            Estimator::Regressor(reg)
-        }
-    })
+/// Fits the estimator (from a checkpoint with `resume`); errors name the data.
+fn fit(
+    params: MlpParams,
+    split: &Split,
+    callback: &mut dyn Callback,
+    plan: Option<&Checkpoints>,
+    resume: Option<&Path>,
+) -> CliResult<Estimator> {
+    let (train, target) = (&split.train, split.target.as_str());
+    // Both estimators have the same fitting methods; this runs the right one.
+    macro_rules! fit_into {
+        ($estimator:expr, $variant:path) => {{
+            let mut estimator = $estimator;
+            match plan {
+                Some(plan) => estimator.fit_table_checkpointed(train, target, callback, plan, resume).map(|_| ()),
+                None => estimator.fit_table_with(train, target, callback).map(|_| ()),
+            }
+            .map(|()| $variant(estimator))
+        }};
+    }
+    let fitted = match split.task {
+        Task::Classification => fit_into!(MlpClassifier::new(params), Estimator::Classifier),
+        Task::Regression => fit_into!(MlpRegressor::new(params), Estimator::Regressor),
+    };
+    fitted.map_err(|e| CliError::new(format!("{}: {e}", split.name)))
 }
 
 /// Fails early, before training, on output paths that cannot be written.
 fn check_outputs(args: &TrainArgs) -> CliResult<()> {
     let plot = args.plot_path();
-    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()];
+    let checkpoint = args.checkpoint_path();
+    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref(), Some(&checkpoint)];
     for path in outputs.into_iter().flatten() {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !dir.is_dir() {

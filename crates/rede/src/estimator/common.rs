@@ -44,6 +44,24 @@ macro_rules! shared_methods {
                 Ok(self)
             }
 
+            /// [`Self::fit_table_with`], writing checkpoints as `plan` says; with `resume`,
+            /// continuing the run that checkpoint file holds (same hyperparameters but
+            /// `max_iter`, same data) exactly as it would have gone on, bit for bit for
+            /// networks without dropout. A run that `callback` stops
+            /// ([`crate::train::Callback::should_stop`]) writes a checkpoint and returns
+            /// with [`crate::estimator::TrainingRecord::interrupted`] set.
+            pub fn fit_table_checkpointed(
+                &mut self,
+                table: &$crate::data::Table,
+                target: &str,
+                callback: &mut dyn $crate::train::Callback,
+                plan: &$crate::estimator::Checkpoints,
+                resume: Option<&std::path::Path>,
+            ) -> $crate::Result<&mut Self> {
+                self.inner.fit_checkpointed(table, target, Some(callback), Some(plan), resume)?;
+                Ok(self)
+            }
+
             /// One epoch over `x`, `y`, continuing from the current weights and optimizer
             /// state. The first call also learns the standardization (and, for a
             /// classifier, the classes: it must contain all of them).

@@ -1,15 +1,18 @@
 //! The engine both estimators share: building the network, fitting it with
 //! the mini-batch [`Trainer`] or full-batch L-BFGS, and running it on new data.
 
+use super::checkpoint::{self, Checkpoints};
 use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGET};
+use super::persist::Parts;
 use super::{LearningRate, MlpParams, Solver};
 use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Table, UnknownCategory};
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
-use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, TrainConfig, Trainer};
+use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, Start, TrainConfig, Trainer};
 use crate::{no_grad, Error, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// What fitting recorded (scikit-learn's fitted attributes `loss_curve_`,
@@ -30,10 +33,13 @@ pub struct TrainingRecord {
     pub n_iter: usize,
     /// Seconds spent fitting.
     pub seconds: f64,
+    /// Whether the fit was stopped before it ended ([`crate::train::Callback::should_stop`]).
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl TrainingRecord {
-    fn push(&mut self, record: &EpochRecord) {
+    pub(crate) fn push(&mut self, record: &EpochRecord) {
         self.loss_curve.push(record.train_loss);
         self.validation_loss_curve.extend(record.val_loss);
         self.validation_scores.extend(record.val_score);
@@ -50,8 +56,8 @@ pub(crate) struct Fitted {
     pub(crate) pipeline: FeaturePipeline,
     pub(crate) model: Box<dyn Module>,
     /// Kept between `partial_fit` calls so moment estimates carry over.
-    optimizer: Option<Box<dyn Optimizer>>,
-    seed: u64,
+    pub(crate) optimizer: Option<Box<dyn Optimizer>>,
+    pub(crate) seed: u64,
 }
 
 impl Fitted {
@@ -71,7 +77,7 @@ pub(crate) struct Mlp {
     pub(crate) metadata: BTreeMap<String, String>,
 }
 
-/// Forwards the trainer's calls to a caller's callback.
+/// Forwards the trainer's calls (and its question whether to stop) to a caller's callback.
 struct Forward<'a>(&'a mut dyn Callback);
 
 impl Callback for Forward<'_> {
@@ -81,6 +87,10 @@ impl Callback for Forward<'_> {
 
     fn on_epoch_end(&mut self, record: &EpochRecord) {
         self.0.on_epoch_end(record);
+    }
+
+    fn should_stop(&self) -> bool {
+        self.0.should_stop()
     }
 }
 
@@ -95,20 +105,60 @@ impl Mlp {
 
     /// Fits from scratch on `table`, predicting column `target`.
     pub(crate) fn fit_table(&mut self, table: &Table, target: &str, callback: Option<&mut dyn Callback>) -> Result<()> {
+        self.fit_checkpointed(table, target, callback, None, None)
+    }
+
+    /// Fits on `table`, writing checkpoints as `plan` says, from scratch or from
+    /// the checkpoint file `resume`.
+    pub(crate) fn fit_checkpointed(
+        &mut self,
+        table: &Table,
+        target: &str,
+        callback: Option<&mut dyn Callback>,
+        plan: Option<&Checkpoints>,
+        resume: Option<&Path>,
+    ) -> Result<()> {
         const OP: &str = "fit";
         self.params.validate()?;
         check_table(OP, table, target)?;
+        if self.params.solver == Solver::Lbfgs && (plan.is_some() || resume.is_some()) {
+            return Err(Error::invalid(
+                OP,
+                "checkpoints need a mini-batch solver (sgd, adam, rmsprop or adamw), not lbfgs",
+            ));
+        }
         let started = Instant::now();
         self.fitted = None;
         self.record = TrainingRecord::default();
-        let (data, fitted) = self.initialize(table, target)?;
-        self.fitted = Some(fitted);
+        let (data, start) = match resume {
+            Some(path) => self.resume(path, table)?,
+            None => {
+                let (data, fitted) = self.initialize(table, target)?;
+                self.fitted = Some(fitted);
+                (data, Start::default())
+            }
+        };
         match self.params.solver {
             Solver::Lbfgs => self.run_lbfgs(&data, callback)?,
-            _ => self.run_epochs(&data, self.params.max_iter, true, callback)?,
+            _ => self.run_epochs(&data, self.params.max_iter, true, callback, plan, start)?,
         }
         self.record.seconds = started.elapsed().as_secs_f64();
         Ok(())
+    }
+
+    /// Takes up the run a checkpoint holds: its network, pipeline, record and
+    /// optimizer state; `table` is encoded with the checkpoint's pipeline.
+    fn resume(&mut self, path: &Path, table: &Table) -> Result<(Dataset, Start)> {
+        let resumed = checkpoint::read(path, self)?;
+        let mut fitted = resumed.fitted;
+        let data = fitted.pipeline.dataset(table)?;
+        let mut optimizer = make_optimizer(&self.params, fitted.model.parameters())?;
+        optimizer.load_state_dict(&resumed.optimizer).map_err(|e| Error::file(path, e.to_string()))?;
+        fitted.optimizer = Some(optimizer);
+        self.fitted = Some(fitted);
+        self.record = resumed.record;
+        self.record.interrupted = false;
+        Ok((data, resumed.start))
     }
 
     /// One epoch over `table`; the first call also learns the preprocessing and classes.
@@ -130,7 +180,7 @@ impl Mlp {
                 data
             }
         };
-        self.run_epochs(&data, 1, false, None)
+        self.run_epochs(&data, 1, false, None, None, Start::default())
     }
 
     pub(crate) fn fit_tensors(&mut self, x: &Tensor, y: &Tensor, callback: Option<&mut dyn Callback>) -> Result<()> {
@@ -153,6 +203,7 @@ impl Mlp {
             task: Some(self.task),
             // A category seen only in new data is all zeros rather than an error.
             unknown_category: UnknownCategory::Zeros,
+            image_channels: self.params.image_channels,
         };
         let pipeline = FeaturePipeline::fit(table, target, &options)?;
         if let Some(classes) = pipeline.class_labels() {
@@ -219,6 +270,8 @@ impl Mlp {
         epochs: usize,
         full: bool,
         callback: Option<&mut dyn Callback>,
+        plan: Option<&Checkpoints>,
+        start: Start,
     ) -> Result<()> {
         let p = self.params.clone();
         let task = self.train_task();
@@ -233,13 +286,15 @@ impl Mlp {
             monitor,
             restore_best: p.early_stopping,
         };
+        // partial_fit calls shuffle differently each time; a whole (or resumed) fit counts epochs itself.
+        let seed_offset = if full { 0 } else { self.record.n_iter as u64 };
         let fitted = self.fitted.as_mut().expect("initialized before training");
         let config = TrainConfig {
             epochs,
             batch_size: batch,
             shuffle: p.shuffle,
             drop_last: false,
-            seed: fitted.seed.wrapping_add(self.record.n_iter as u64),
+            seed: fitted.seed.wrapping_add(seed_offset),
             validation_fraction: 0.0,
             early_stopping: full.then_some(stopping),
             task,
@@ -256,15 +311,22 @@ impl Mlp {
         if let Some(cb) = callback {
             trainer = trainer.with_callback(Forward(cb));
         }
-        if fitted.optimizer.is_none() {
-            fitted.optimizer = Some(make_optimizer(&p, fitted.model.parameters())?);
+        let Fitted { pipeline, model, optimizer, seed } = fitted;
+        if let Some(plan) = plan {
+            let (parts, seed) = (Parts { task: self.task, params: &self.params, pipeline }, *seed);
+            trainer =
+                trainer.with_checkpoint(plan.every, move |snapshot| checkpoint::write(plan, &parts, seed, snapshot));
         }
-        let optimizer = fitted.optimizer.as_mut().expect("just made");
-        let history = trainer.fit(&mut *fitted.model, &mut **optimizer, &train, validation.as_ref())?;
-        fitted.model.set_training(false);
+        if optimizer.is_none() {
+            *optimizer = Some(make_optimizer(&p, model.parameters())?);
+        }
+        let optimizer = optimizer.as_mut().expect("just made");
+        let history = trainer.resume(start).fit(&mut **model, &mut **optimizer, &train, validation.as_ref())?;
+        model.set_training(false);
         for record in &history.epochs {
             self.record.push(record);
         }
+        self.record.interrupted = history.interrupted.is_some();
         Ok(())
     }
 
@@ -387,17 +449,18 @@ impl Mlp {
 /// The network: linear layers of the hidden widths, each followed by its
 /// activation (and dropout), then a linear output layer.
 pub(crate) fn network_spec(p: &MlpParams, n_in: usize, n_out: usize) -> LayerSpec {
+    let init = Some(p.init.unwrap_or_else(|| p.default_init()));
     let mut layers = Vec::new();
     let mut width = n_in;
     for (&size, act) in p.hidden_layer_sizes.iter().zip(p.hidden_activations()) {
-        layers.push(LayerSpec::Linear { in_features: width, out_features: size, bias: true, init: p.init });
+        layers.push(LayerSpec::Linear { in_features: width, out_features: size, bias: true, init });
         layers.push(act.activation().spec());
         if p.dropout > 0.0 {
             layers.push(LayerSpec::Dropout { p: p.dropout });
         }
         width = size;
     }
-    layers.push(LayerSpec::Linear { in_features: width, out_features: n_out, bias: true, init: p.init });
+    layers.push(LayerSpec::Linear { in_features: width, out_features: n_out, bias: true, init });
     LayerSpec::Sequential { layers }
 }
 

@@ -17,6 +17,7 @@
 //! `n_iter_no_change` epochs; with it, a stratified `validation_fraction` is
 //! held out, its score is watched instead and the best epoch's weights are kept.
 
+pub mod checkpoint;
 mod classifier;
 mod common;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub mod persist;
 mod regressor;
 pub mod search;
 
+pub use checkpoint::Checkpoints;
 pub use classifier::MlpClassifier;
 pub use mlp::TrainingRecord;
 pub use params::{HiddenActivation, LearningRate, MlpParams, Solver};

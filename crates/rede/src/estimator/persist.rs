@@ -5,6 +5,7 @@ use super::mlp::{Fitted, Mlp};
 use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
 use crate::data::{FeaturePipeline, Task};
 use crate::io::{load_model, save_model};
+use crate::nn::Module;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -33,21 +34,40 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
     let fitted = mlp.fitted("save")?;
+    let parts = Parts { task: mlp.task, params: &mlp.params, pipeline: &fitted.pipeline };
+    save_parts(&parts, &*fitted.model, &mlp.record, path, extra)
+}
+
+/// What a model file says besides the network and its training record.
+pub(crate) struct Parts<'p> {
+    pub(crate) task: Task,
+    pub(crate) params: &'p MlpParams,
+    pub(crate) pipeline: &'p FeaturePipeline,
+}
+
+/// Saves a network with its parts and record (atomically), with `extra` metadata entries.
+pub(crate) fn save_parts(
+    parts: &Parts,
+    model: &dyn Module,
+    record: &TrainingRecord,
+    path: &Path,
+    extra: &BTreeMap<String, String>,
+) -> Result<()> {
     let mut metadata = extra.clone();
-    let (kind, task) = match mlp.task {
+    let (kind, task) = match parts.task {
         Task::Classification => (CLASSIFIER, "classification"),
         Task::Regression => (REGRESSOR, "regression"),
     };
     metadata.insert(KEY_ESTIMATOR.into(), kind.into());
     metadata.insert(KEY_TASK.into(), task.into());
-    metadata.insert(KEY_PIPELINE.into(), fitted.pipeline.to_json()?);
-    metadata.insert(KEY_PARAMS.into(), json(&mlp.params));
-    metadata.insert(KEY_TRAINING.into(), json(&mlp.record));
-    metadata.insert(KEY_FEATURES.into(), json(&fitted.pipeline.feature_names()));
-    if let Some(classes) = fitted.pipeline.class_labels() {
+    metadata.insert(KEY_PIPELINE.into(), parts.pipeline.to_json()?);
+    metadata.insert(KEY_PARAMS.into(), json(parts.params));
+    metadata.insert(KEY_TRAINING.into(), json(record));
+    metadata.insert(KEY_FEATURES.into(), json(&parts.pipeline.feature_names()));
+    if let Some(classes) = parts.pipeline.class_labels() {
         metadata.insert(KEY_CLASSES.into(), json(&classes));
     }
-    save_model(path, &*fitted.model, &metadata)
+    save_model(path, model, &metadata)
 }
 
 /// A fitted estimator read back from a file.

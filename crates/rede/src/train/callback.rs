@@ -9,4 +9,10 @@ pub trait Callback {
 
     /// After each epoch, with its record.
     fn on_epoch_end(&mut self, _record: &EpochRecord) {}
+
+    /// Asked after each batch: `true` ends the run there (after a checkpoint, see
+    /// [`super::Trainer::with_checkpoint`]), e.g. when the user pressed Ctrl-C.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }

@@ -8,4 +8,4 @@ mod trainer;
 
 pub use callback::Callback;
 pub use early_stop::{EarlyStopping, Monitor};
-pub use trainer::{evaluate, EpochRecord, History, Task, TrainConfig, Trainer};
+pub use trainer::{evaluate, EpochRecord, History, Position, Snapshot, Start, Task, TrainConfig, Trainer};

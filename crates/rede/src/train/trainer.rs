@@ -8,6 +8,7 @@ use crate::nn::Module;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::parallel::on_pool;
 use crate::{no_grad, Error, Result, Rng, Tensor};
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// What the model predicts, which decides the validation score.
@@ -82,11 +83,62 @@ pub struct History {
     pub best_epoch: Option<usize>,
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
+    /// Where the run stood when a callback asked it to stop ([`Callback::should_stop`]).
+    pub interrupted: Option<Position>,
+}
+
+/// How far a run got: whole epochs, then batches into the next one. Enough, with
+/// the model, the optimizer's state and the epochs' records, to continue the run
+/// exactly ([`Trainer::resume`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    /// Epochs finished.
+    pub epochs_done: usize,
+    /// Batches finished of the next epoch (0 between epochs).
+    pub batches_done: usize,
+    /// Those batches' summed loss, each weighted by its sample count.
+    pub loss_sum: f64,
+    /// Those batches' samples.
+    pub samples: usize,
+}
+
+/// Where a resumed run starts: its position, the records of the epochs it
+/// finished (replayed into the schedule and the stopping rule), and the best
+/// weights so far when early stopping restores them.
+#[derive(Clone, Debug, Default)]
+pub struct Start {
+    /// How far the run got.
+    pub position: Position,
+    /// One record per finished epoch.
+    pub previous: Vec<EpochRecord>,
+    /// The weights of the best epoch so far (with `restore_best`).
+    pub best_weights: Option<Vec<Tensor>>,
+}
+
+/// What a checkpoint hook sees: enough to write a file that [`Trainer::resume`] continues from.
+pub struct Snapshot<'s> {
+    /// How far the run got.
+    pub position: Position,
+    /// The model now.
+    pub model: &'s dyn Module,
+    /// The optimizer now (its state has the next epoch's learning rate).
+    pub optimizer: &'s dyn Optimizer,
+    /// The records of every finished epoch, those of a resumed start included.
+    pub epochs: &'s [EpochRecord],
+    /// The best epoch's weights so far, when early stopping restores them.
+    pub best_weights: Option<&'s [Tensor]>,
+}
+
+/// The shuffling generator of epoch `epoch`: derived from the seed and the epoch
+/// alone, so a resumed run shuffles as the uninterrupted one did.
+fn epoch_rng(seed: u64, epoch: usize) -> Rng {
+    Rng::seed(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 // Sync so that a training step can run on a pool worker (see `crate::parallel`).
 type LossFn<'a> = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + Sync + 'a>;
 type PenaltyFn<'a> = Box<dyn Fn(&dyn Module) -> Result<Tensor> + Sync + 'a>;
+type CheckpointFn<'a> = Box<dyn FnMut(&Snapshot) -> Result<()> + 'a>;
 
 /// Trains a module: `Trainer::new(config, loss).fit(&mut model, &mut optimizer, &train, validation)`.
 pub struct Trainer<'a> {
@@ -95,12 +147,22 @@ pub struct Trainer<'a> {
     penalty: Option<PenaltyFn<'a>>,
     scheduler: Option<Box<dyn LrScheduler + 'a>>,
     callbacks: Vec<Box<dyn Callback + 'a>>,
+    checkpoint: Option<(Option<usize>, CheckpointFn<'a>)>,
+    start: Start,
 }
 
 impl<'a> Trainer<'a> {
     /// A trainer minimising `loss(model_output, targets)`.
     pub fn new(config: TrainConfig, loss: impl Fn(&Tensor, &Tensor) -> Result<Tensor> + Sync + 'a) -> Self {
-        Trainer { config, loss: Box::new(loss), penalty: None, scheduler: None, callbacks: Vec::new() }
+        Trainer {
+            config,
+            loss: Box::new(loss),
+            penalty: None,
+            scheduler: None,
+            callbacks: Vec::new(),
+            checkpoint: None,
+            start: Start::default(),
+        }
     }
 
     /// Adds a regularisation term computed from the model (e.g. an L1 penalty) to every batch loss.
@@ -121,6 +183,22 @@ impl<'a> Trainer<'a> {
         self
     }
 
+    /// Calls `hook` after every `every` epochs (`None`: never) and when a callback
+    /// stops the run, so it can write a checkpoint.
+    pub fn with_checkpoint(mut self, every: Option<usize>, hook: impl FnMut(&Snapshot) -> Result<()> + 'a) -> Self {
+        self.checkpoint = Some((every, Box::new(hook)));
+        self
+    }
+
+    /// Continues a run from `start` (its model and optimizer state are the caller's
+    /// to restore): the schedule and the stopping rule replay the finished epochs,
+    /// and the next epoch shuffles, and skips the batches already done, as the
+    /// uninterrupted run did. `config.epochs` still counts from the run's first epoch.
+    pub fn resume(mut self, start: Start) -> Self {
+        self.start = start;
+        self
+    }
+
     /// Runs training. Fails at once, naming epoch and batch, if the loss becomes NaN or infinite.
     pub fn fit(
         &mut self,
@@ -132,16 +210,29 @@ impl<'a> Trainer<'a> {
         if self.config.batch_size == 0 || self.config.epochs == 0 {
             return Err(Error::invalid("fit", "epochs and batch size must be at least 1"));
         }
-        let mut rng = Rng::seed(self.config.seed);
         let (train, held_out) = self.split_validation(train, validation)?;
         let validation = validation.or(held_out.as_ref());
         let mut tracker = self.config.early_stopping.map(Tracker::new);
-        let mut best_weights: Option<Vec<Tensor>> = None;
+        let start = std::mem::take(&mut self.start);
+        let mut best_weights = start.best_weights;
         let mut history = History::default();
-        for epoch in 1..=self.config.epochs {
+        let mut finished = start.previous;
+        for record in &finished {
+            self.replay(record, tracker.as_mut(), &mut history);
+        }
+        let mut position = start.position;
+        for epoch in position.epochs_done + 1..=self.config.epochs {
             let lr = optimizer.learning_rate();
             let started = Instant::now();
-            let train_loss = self.train_epoch(model, optimizer, &train, epoch, &mut rng)?;
+            let train_loss = match self.train_epoch(model, optimizer, &train, epoch, position)? {
+                EpochEnd::Finished(loss) => loss,
+                EpochEnd::Stopped(at) => {
+                    history.interrupted = Some(at);
+                    self.write_checkpoint(at, model, optimizer, &finished, best_weights.as_deref())?;
+                    break;
+                }
+            };
+            position = Position { epochs_done: epoch, ..Position::default() };
             let seconds = started.elapsed().as_secs_f64();
             let (val_loss, val_score) = match validation {
                 Some(v) => {
@@ -158,13 +249,9 @@ impl<'a> Trainer<'a> {
                 optimizer.set_learning_rate(s.step(epoch - 1, val_loss.or(Some(train_loss))));
             }
             history.epochs.push(record.clone());
+            finished.push(record.clone());
             if let (Some(t), Some(es)) = (&mut tracker, self.config.early_stopping) {
-                let watched = match es.monitor {
-                    Monitor::ValLoss => val_loss.unwrap_or(train_loss),
-                    Monitor::ValScore => val_score.unwrap_or(-train_loss),
-                    Monitor::TrainLoss => train_loss,
-                };
-                if t.observe(epoch, watched) && es.restore_best {
+                if t.observe(epoch, watched(es.monitor, &record)) && es.restore_best {
                     best_weights = Some(model.parameters().iter().map(Tensor::copy).collect());
                 }
                 history.best_epoch = t.best_epoch;
@@ -173,6 +260,15 @@ impl<'a> Trainer<'a> {
                     break;
                 }
             }
+            let stop = self.callbacks.iter().any(|cb| cb.should_stop());
+            let due = self.checkpoint.as_ref().and_then(|c| c.0).is_some_and(|every| epoch % every == 0);
+            if (stop || due) && epoch < self.config.epochs {
+                self.write_checkpoint(position, model, optimizer, &finished, best_weights.as_deref())?;
+            }
+            if stop && epoch < self.config.epochs {
+                history.interrupted = Some(position);
+                break;
+            }
         }
         if let Some(best) = best_weights {
             for (p, b) in model.parameters().iter().zip(&best) {
@@ -180,6 +276,32 @@ impl<'a> Trainer<'a> {
             }
         }
         Ok(history)
+    }
+
+    /// Feeds a finished epoch of a resumed run to the schedule and the stopping
+    /// rule, as the run did when it finished that epoch.
+    fn replay(&mut self, record: &EpochRecord, tracker: Option<&mut Tracker>, history: &mut History) {
+        if let Some(s) = &mut self.scheduler {
+            s.step(record.epoch - 1, record.val_loss.or(Some(record.train_loss)));
+        }
+        if let (Some(t), Some(es)) = (tracker, self.config.early_stopping) {
+            t.observe(record.epoch, watched(es.monitor, record));
+            history.best_epoch = t.best_epoch;
+        }
+    }
+
+    fn write_checkpoint(
+        &mut self,
+        position: Position,
+        model: &dyn Module,
+        optimizer: &dyn Optimizer,
+        epochs: &[EpochRecord],
+        best_weights: Option<&[Tensor]>,
+    ) -> Result<()> {
+        match &mut self.checkpoint {
+            Some((_, hook)) => hook(&Snapshot { position, model, optimizer, epochs, best_weights }),
+            None => Ok(()),
+        }
     }
 
     /// The training data and, if asked for and none was given, a held-out
@@ -199,24 +321,28 @@ impl<'a> Trainer<'a> {
         Ok((train.subset(&fit)?, Some(train.subset(&held_out)?)))
     }
 
+    /// One epoch from `from`'s batch on (0 for a whole epoch), stopping after a
+    /// batch when a callback asks to.
     fn train_epoch(
         &mut self,
         model: &mut dyn Module,
         optimizer: &mut dyn Optimizer,
         train: &Dataset,
         epoch: usize,
-        rng: &mut Rng,
-    ) -> Result<f64> {
+        from: Position,
+    ) -> Result<EpochEnd> {
         model.set_training(true);
-        let batches =
-            train.batches(self.config.batch_size, self.config.shuffle.then_some(rng), self.config.drop_last)?;
+        let mut rng = epoch_rng(self.config.seed, epoch);
+        let batches = train
+            .batches(self.config.batch_size, self.config.shuffle.then_some(&mut rng), self.config.drop_last)?
+            .skip_to(from.batches_done);
         let n_batches = if self.config.drop_last {
             train.len() / self.config.batch_size
         } else {
             train.len().div_ceil(self.config.batch_size)
         };
-        let (mut total, mut seen) = (0.0, 0usize);
-        for (i, batch) in batches.enumerate() {
+        let (mut total, mut seen) = (from.loss_sum, from.samples);
+        for (i, batch) in batches.enumerate().map(|(i, b)| (i + from.batches_done, b)) {
             let (x, y) = batch?;
             let value = {
                 let (loss, penalty) = (&self.loss, self.penalty.as_ref());
@@ -233,9 +359,30 @@ impl<'a> Trainer<'a> {
             for cb in &mut self.callbacks {
                 cb.on_batch_end(epoch, i + 1, n_batches, value);
             }
+            // After the last batch the epoch is whole: it ends normally, and the run stops after it.
+            if i + 1 < n_batches && self.callbacks.iter().any(|cb| cb.should_stop()) {
+                model.set_training(false);
+                let at = Position { epochs_done: epoch - 1, batches_done: i + 1, loss_sum: total, samples: seen };
+                return Ok(EpochEnd::Stopped(at));
+            }
         }
         model.set_training(false);
-        Ok(if seen == 0 { 0.0 } else { total / seen as f64 })
+        Ok(EpochEnd::Finished(if seen == 0 { 0.0 } else { total / seen as f64 }))
+    }
+}
+
+/// How an epoch ended: whole, with its mean loss, or stopped partway.
+enum EpochEnd {
+    Finished(f64),
+    Stopped(Position),
+}
+
+/// The quantity early stopping watches in an epoch's record.
+fn watched(monitor: Monitor, record: &EpochRecord) -> f64 {
+    match monitor {
+        Monitor::ValLoss => record.val_loss.unwrap_or(record.train_loss),
+        Monitor::ValScore => record.val_score.unwrap_or(-record.train_loss),
+        Monitor::TrainLoss => record.train_loss,
     }
 }
 
