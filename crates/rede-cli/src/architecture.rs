@@ -70,6 +70,22 @@ impl Architecture {
         }
     }
 
+    /// The channels of the images the network reads, for per-channel standardizing:
+    /// one for the presets (grey 28x28 images, read as a whole or row by row), `C` for
+    /// a spec whose `input_shape` is `[C, H, W]`, one for `[H, W]`; `None` for tabular
+    /// networks (the MLP, or a spec without a two-dimensional input).
+    pub fn image_channels(&self) -> Option<usize> {
+        match self {
+            Architecture::Mlp => None,
+            Architecture::Preset(_) => Some(1),
+            Architecture::File { spec, .. } => match spec.input_shape.as_deref() {
+                Some([channels, _, _]) => Some(*channels),
+                Some([_, _]) => Some(1),
+                _ => None,
+            },
+        }
+    }
+
     /// The network as a spec for `MlpParams::model` (`None` for the MLP). Presets are
     /// sized to the data: its feature count and number of classes.
     pub fn layer_spec(&self, split: &Split) -> CliResult<Option<LayerSpec>> {
@@ -82,6 +98,7 @@ impl Architecture {
                     scale_target: false,
                     task: Some(split.task),
                     unknown_category: UnknownCategory::Zeros,
+                    image_channels: None,
                 };
                 let pipeline = FeaturePipeline::fit(&split.train, &split.target, &options)?;
                 let spec = presets::by_name(name, pipeline.n_features(), pipeline.n_outputs()).map_err(|e| {

@@ -70,71 +70,216 @@ fn render(
     Ok(png_bytes)
 }
 
-/// Loss per epoch (train and validation) on the left, validation score on the right.
+/// Loss per epoch (train and validation) and, when there was validation data, the
+/// validation score beside it.
 pub fn curves(record: &TrainingRecord, score_name: &str) -> CliResult<Vec<u8>> {
+    let mut losses = vec![("train loss", record.loss_curve.as_slice(), color(0))];
+    if !record.validation_loss_curve.is_empty() {
+        losses.push(("validation loss", record.validation_loss_curve.as_slice(), color(1)));
+    }
+    if record.validation_scores.is_empty() {
+        return render(700, 450, |root| line_chart(root, "Loss", "loss", &losses, SeriesLabelPosition::UpperRight));
+    }
     render(1200, 450, |root| {
         let (left, right) = root.split_horizontally(600);
-        let mut series = vec![("train loss", record.loss_curve.as_slice(), color(0))];
-        if !record.validation_loss_curve.is_empty() {
-            series.push(("validation loss", record.validation_loss_curve.as_slice(), color(1)));
-        }
-        line_chart(&left, "Loss", &series)?;
-        if record.validation_scores.is_empty() {
-            let style = TextStyle::from((FAMILY, 18).into_font()).color(&BLACK);
-            right
-                .draw_text("no validation data (train with --early-stopping)", &style, (60, 210))
-                .map_err(plot_error)?;
-            Ok(())
-        } else {
-            line_chart(
-                &right,
-                &format!("Validation {score_name}"),
-                &[(score_name, &record.validation_scores, color(2))],
-            )
-        }
+        line_chart(&left, "Loss", "loss", &losses, SeriesLabelPosition::UpperRight)?;
+        let scores = [(score_name, record.validation_scores.as_slice(), color(2))];
+        line_chart(&right, &format!("Validation {score_name}"), score_name, &scores, SeriesLabelPosition::LowerRight)
     })
 }
+
+/// A series drawn with markers too when it has at most this many points, so a
+/// run of one epoch (or a few) still shows its values.
+const MARKED_POINTS: usize = 20;
 
 fn line_chart(
     area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
     title: &str,
+    y_name: &str,
     series: &[(&str, &[f64], RGBColor)],
+    // Where the curves usually are not: losses fall, scores rise.
+    legend: SeriesLabelPosition,
 ) -> CliResult<()> {
-    let n = series.iter().map(|s| s.1.len()).max().unwrap_or(1).max(2);
-    let values = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite());
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
-    let pad = (hi - lo) * 0.05;
+    let epochs = series.iter().map(|s| s.1.len()).max().unwrap_or(0).max(1);
+    let values: Vec<f64> = series.iter().flat_map(|s| s.1.iter().copied()).filter(|v| v.is_finite()).collect();
+    let y = ValueAxis::new(&values);
+    let x = EpochAxis::new(epochs);
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FAMILY, 22))
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(1f64..n as f64, (lo - pad)..(hi + pad))
+        .x_label_area_size(40)
+        .y_label_area_size(76)
+        .build_cartesian_2d(Ticked::new(x.range.clone(), &x.ticks), Ticked::new(y.range.clone(), &y.ticks))
         .map_err(plot_error)?;
-    let whole = |x: &f64| format!("{x:.0}");
+    let epoch_label = |e: &f64| format!("{e:.0}");
+    let value_label = |v: &f64| y.label(*v);
+    let y_desc = if y.log { format!("{y_name} (log scale)") } else { y_name.to_string() };
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .x_label_formatter(&whole)
+        .y_desc(y_desc)
+        .x_label_formatter(&epoch_label)
+        .y_label_formatter(&value_label)
         .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 15))
         .draw()
         .map_err(plot_error)?;
     for &(name, values, c) in series {
-        let points = values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v));
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, &v)| ((i + 1) as f64, y.to_axis(v)))
+            .collect();
         chart
-            .draw_series(LineSeries::new(points, c.stroke_width(2)))
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
             .map_err(plot_error)?
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        if points.len() <= MARKED_POINTS {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(plot_error)?;
+        }
     }
     chart
         .configure_series_labels()
+        .position(legend)
         .label_font((FAMILY, 14))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
         .map_err(plot_error)
+}
+
+/// A linear f64 axis with the ticks we chose, rather than plotters' own (which
+/// puts ticks between whole epochs).
+struct Ticked {
+    inner: plotters::coord::types::RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(range: std::ops::Range<f64>, ticks: &[f64]) -> Ticked {
+        Ticked { inner: range.into(), ticks: ticks.to_vec() }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    /// The chosen ticks as the bold mesh lines, and no light ones between them.
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+/// The x axis: epochs 1..=n with ticks on whole numbers only.
+struct EpochAxis {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl EpochAxis {
+    fn new(epochs: usize) -> EpochAxis {
+        // Few epochs get half an epoch of room on each side, so the end points are not on the frame.
+        let pad = if epochs <= 20 { 0.5 } else { 0.0 };
+        let step = nice_step(epochs as f64 / 8.0).max(1.0) as usize;
+        let mut ticks: Vec<f64> = (1..=epochs).filter(|e| e % step == 0).map(|e| e as f64).collect();
+        if step >= 5 || ticks.is_empty() {
+            ticks.insert(0, 1.0);
+        }
+        EpochAxis { range: (1.0 - pad)..(epochs as f64 + pad), ticks }
+    }
+}
+
+/// The y axis: linear, or log10 when the values are positive and span more than
+/// two decades (a long run's loss would otherwise look flat after the first epochs).
+struct ValueAxis {
+    log: bool,
+    /// In axis units: the values themselves, or their log10.
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+    /// Decimals of the linear labels, from the tick step.
+    decimals: usize,
+}
+
+impl ValueAxis {
+    fn new(values: &[f64]) -> ValueAxis {
+        let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if !lo.is_finite() {
+            return ValueAxis::linear(0.0, 1.0);
+        }
+        if lo > 0.0 && hi / lo > 100.0 {
+            return ValueAxis::logarithmic(lo, hi);
+        }
+        ValueAxis::linear(lo, hi)
+    }
+
+    fn linear(lo: f64, hi: f64) -> ValueAxis {
+        let half = if hi > lo { (hi - lo) * 0.05 } else { lo.abs().max(1.0) * 0.05 };
+        let (lo, hi) = (lo - half, hi + half);
+        let step = nice_step((hi - lo) / 6.0);
+        let first = (lo / step).ceil() as i64;
+        let last = (hi / step).floor() as i64;
+        let ticks = (first..=last).map(|k| k as f64 * step).collect();
+        let decimals = (-step.log10().floor()).max(0.0) as usize;
+        ValueAxis { log: false, range: lo..hi, ticks, decimals }
+    }
+
+    fn logarithmic(lo: f64, hi: f64) -> ValueAxis {
+        let (lo, hi) = (lo.log10() - 0.05, hi.log10() + 0.05);
+        let ticks = (lo.ceil() as i64..=hi.floor() as i64).map(|k| k as f64).collect();
+        ValueAxis { log: true, range: lo..hi, ticks, decimals: 0 }
+    }
+
+    /// Where value `v` sits on the axis.
+    fn to_axis(&self, v: f64) -> f64 {
+        if self.log {
+            v.log10()
+        } else {
+            v
+        }
+    }
+
+    /// The label of the tick at axis position `t`.
+    fn label(&self, t: f64) -> String {
+        if !self.log {
+            // Ticks are whole multiples of the step; rounding keeps "-0.0" away.
+            let text = format!("{:.*}", self.decimals, t);
+            return if text.trim_start_matches(['-', '0', '.']).is_empty() {
+                format!("{:.*}", self.decimals, 0.0)
+            } else {
+                text
+            };
+        }
+        let exponent = t.round() as i32;
+        match exponent {
+            0..=4 => format!("{}", 10f64.powi(exponent)),
+            -4..=-1 => format!("{:.*}", (-exponent) as usize, 10f64.powi(exponent)),
+            _ => format!("1e{exponent}"),
+        }
+    }
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten that is at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    if !(raw > 0.0 && raw.is_finite()) {
+        return 1.0;
+    }
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|&s| s >= raw * (1.0 - 1e-9)).unwrap_or(10.0 * power)
 }
 
 /// Whether the data can be drawn as a plane: a classifier with two numeric inputs.
@@ -202,4 +347,66 @@ pub fn boundary(model: &Estimator, table: &Table) -> CliResult<Vec<u8>> {
         chart.draw_series(points).map_err(plot_error)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(loss: Vec<f64>, scores: Vec<f64>) -> TrainingRecord {
+        TrainingRecord { n_iter: loss.len(), loss_curve: loss, validation_scores: scores, ..Default::default() }
+    }
+
+    fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        (info.width, info.height, pixels)
+    }
+
+    /// How many pixels have exactly this colour.
+    fn count(pixels: &[u8], c: RGBColor) -> usize {
+        pixels.chunks(3).filter(|p| p == &[c.0, c.1, c.2]).count()
+    }
+
+    #[test]
+    fn epoch_ticks_are_whole_numbers_for_any_length() {
+        assert_eq!(EpochAxis::new(1).ticks, [1.0]);
+        assert_eq!(EpochAxis::new(2).ticks, [1.0, 2.0]);
+        let thirty = EpochAxis::new(30).ticks;
+        assert_eq!(thirty, [1.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]);
+        let long = EpochAxis::new(200).ticks;
+        assert!(long.len() <= 12 && long.iter().all(|t| t.fract() == 0.0 && (1.0..=200.0).contains(t)), "{long:?}");
+    }
+
+    #[test]
+    fn value_labels_have_the_precision_their_spread_needs() {
+        let axis = ValueAxis::new(&[0.0123, 0.0127]);
+        assert!(!axis.log && axis.ticks.len() >= 3);
+        let labels: Vec<String> = axis.ticks.iter().map(|&t| axis.label(t)).collect();
+        assert!(labels.windows(2).all(|w| w[0] != w[1]), "distinct labels: {labels:?}");
+        let flat = ValueAxis::new(&[0.0, 0.0]);
+        let labels: Vec<String> = flat.ticks.iter().map(|&t| flat.label(t)).collect();
+        let negative_zero = |l: &String| l.starts_with('-') && l.parse::<f64>() == Ok(0.0);
+        assert!(labels.contains(&"0.00".to_string()) && !labels.iter().any(negative_zero), "{labels:?}");
+    }
+
+    #[test]
+    fn a_loss_spanning_more_than_two_decades_gets_a_log_axis() {
+        let axis = ValueAxis::new(&[2.3, 0.5, 0.01, 0.004]);
+        assert!(axis.log);
+        let labels: Vec<String> = axis.ticks.iter().map(|&t| axis.label(t)).collect();
+        assert_eq!(labels, ["0.01", "0.1", "1"]);
+        assert!(!ValueAxis::new(&[2.3, 0.05]).log, "under two decades stays linear");
+    }
+
+    #[test]
+    fn one_epoch_shows_its_point_and_no_empty_half_without_validation() {
+        let (width, _, pixels) = decode(&curves(&record(vec![0.7], vec![]), "accuracy").unwrap());
+        assert_eq!(width, 700, "one chart when there is no validation score");
+        assert!(count(&pixels, color(0)) > 20, "the single loss value is drawn as a marker");
+        let (width, _, pixels) = decode(&curves(&record(vec![0.7, 0.5], vec![0.8, 0.9]), "accuracy").unwrap());
+        assert_eq!(width, 1200, "loss and validation score side by side");
+        assert!(count(&pixels, color(2)) > 20, "the validation scores are drawn");
+    }
 }
