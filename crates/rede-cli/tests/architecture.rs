@@ -185,3 +185,19 @@ fn bad_architecture_files_are_one_line_errors() {
     spec_fails("conv.yaml", CONV_TOML, &["conv.yaml", ".toml or .json"]);
     spec_fails("empty.toml", "", &["empty.toml", "layers"]);
 }
+
+#[test]
+fn image_specs_scale_each_channel_as_a_whole() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("conv.toml"), CONV_TOML).unwrap();
+    let args = ["train", "--dataset", "digits", "--model-spec", "conv.toml", "--epochs", "1", "--no-plot", "--quiet"];
+    ok(dir.path(), &args);
+    let model = rede::estimator::Estimator::load(&dir.path().join("model.safetensors")).unwrap();
+    assert_eq!(model.params().image_channels, Some(1));
+    // Every pixel at the same value: one mean and deviation for the channel map them all alike.
+    let pipeline = model.pipeline();
+    let columns = pipeline.input_columns().iter().map(|c| (c.to_string(), Column::Numeric(vec![5.0]))).collect();
+    let x = pipeline.features(&rede::data::Table::new(columns).unwrap()).unwrap().to_vec_f32();
+    assert_eq!(x.len(), 64);
+    assert!(x.iter().all(|&v| v == x[0]), "one scaling for all 64 pixels: {x:?}");
+}
