@@ -12,6 +12,8 @@ pub struct Progress {
     plain: bool,
     max_epochs: usize,
     unit: &'static str,
+    /// The epoch the bar counts the batches of.
+    epoch_shown: usize,
 }
 
 impl Progress {
@@ -28,7 +30,7 @@ impl Progress {
             bar.set_prefix(format!("{unit} 1/{max_epochs}"));
             bar
         });
-        Progress { bar, plain: !quiet && !terminal, max_epochs, unit }
+        Progress { bar, plain: !quiet && !terminal, max_epochs, unit, epoch_shown: 0 }
     }
 
     /// Ends the bar, saying how many epochs ran.
@@ -68,7 +70,9 @@ fn describe(r: &EpochRecord) -> String {
 impl Callback for Progress {
     fn on_batch_end(&mut self, epoch: usize, batch: usize, batches: usize, _loss: f64) {
         if let Some(bar) = &self.bar {
-            if batch == 1 {
+            // A resumed run starts inside an epoch, so the epoch, not the batch, says when to reset.
+            if epoch != self.epoch_shown {
+                self.epoch_shown = epoch;
                 bar.set_prefix(format!("{} {epoch}/{}", self.unit, self.max_epochs));
                 bar.set_length(batches as u64);
             }

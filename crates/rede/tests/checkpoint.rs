@@ -5,7 +5,7 @@ use rede::data::{synthetic, Table};
 use rede::estimator::{Checkpoints, Estimator, LearningRate, MlpClassifier, MlpParams};
 use rede::train::Callback;
 use rede::{Rng, Tensor};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn data() -> Table {
     let d = synthetic::blobs(230, 3, 1.5, &mut Rng::seed(5)).unwrap();
@@ -61,9 +61,9 @@ fn uninterrupted(epochs: usize) -> MlpClassifier {
     clf
 }
 
-fn resumed(checkpoint: &PathBuf, epochs: usize) -> MlpClassifier {
+fn resumed(checkpoint: &Path, epochs: usize) -> MlpClassifier {
     let mut clf = MlpClassifier::new(params(epochs));
-    let plan = Checkpoints { path: checkpoint.clone(), ..Default::default() };
+    let plan = Checkpoints { path: checkpoint.to_path_buf(), ..Default::default() };
     clf.fit_table_checkpointed(&data(), "y", &mut Never, &plan, Some(checkpoint)).unwrap();
     clf
 }
