@@ -2,8 +2,7 @@
 
 use super::{same_dtype, with_two};
 use crate::autograd::record;
-use crate::backend::cpu::ConvGeometry;
-use crate::backend::Storage;
+use crate::backend::ConvGeometry;
 use crate::{Error, Result, Tensor};
 
 /// Options of a 2-D convolution, per dimension (height, width).
@@ -160,10 +159,8 @@ impl Tensor {
         let geom = geometry(op, self, weight, bias, &options)?;
         let (x, w) = (self.contiguous(), weight.contiguous());
         let b = bias.map(Tensor::contiguous);
-        let b_data = b.as_ref().map(|b| b.with_storage(|s, l| s.cpu().copy_contiguous(l)));
-        let storage = with_two(&x, &w, |sx, sw| {
-            Storage::Cpu(sx.cpu().conv2d(x.layout(), (sw.cpu(), w.layout()), b_data.as_ref(), &geom))
-        });
+        let b_data = b.as_ref().map(|b| b.with_storage(|s, l| s.copy_contiguous(l))).transpose()?;
+        let storage = with_two(&x, &w, |sx, sw| sx.conv2d(x.layout(), (sw, w.layout()), b_data.as_ref(), &geom))?;
         let out = Tensor::from_storage(storage, &[geom.batch, geom.out_channels, geom.out_size[0], geom.out_size[1]]);
         let mut inputs = vec![&x, &w];
         inputs.extend(b.as_ref());
@@ -171,20 +168,20 @@ impl Tensor {
             let g = g.contiguous();
             let (x, w) = (&inputs[0], &inputs[1]);
             let gx = x.requires_grad().then(|| {
-                let s = with_two(&g, w, |sg, sw| sg.cpu().conv2d_grad_input(g.layout(), (sw.cpu(), w.layout()), &geom));
-                Tensor::from_storage(Storage::Cpu(s), x.shape())
+                let s = with_two(&g, w, |sg, sw| sg.conv2d_grad_input(g.layout(), (sw, w.layout()), &geom))?;
+                Ok(Tensor::from_storage(s, x.shape()))
             });
             let gw = w.requires_grad().then(|| {
-                let s =
-                    with_two(x, &g, |sx, sg| sx.cpu().conv2d_grad_weight(x.layout(), (sg.cpu(), g.layout()), &geom));
-                Tensor::from_storage(Storage::Cpu(s), w.shape())
+                let s = with_two(x, &g, |sx, sg| sx.conv2d_grad_weight(x.layout(), (sg, g.layout()), &geom))?;
+                Ok(Tensor::from_storage(s, w.shape()))
             });
-            let mut grads = vec![gx, gw];
+            let mut grads = vec![gx.transpose()?, gw.transpose()?];
             if let Some(b) = inputs.get(2) {
-                grads.push(b.requires_grad().then(|| {
-                    let s = g.with_storage(|sg, lg| sg.cpu().conv2d_grad_bias(lg, &geom));
-                    Tensor::from_storage(Storage::Cpu(s), b.shape())
-                }));
+                let gb = b.requires_grad().then(|| {
+                    let s = g.with_storage(|sg, lg| sg.conv2d_grad_bias(lg, &geom))?;
+                    Ok(Tensor::from_storage(s, b.shape()))
+                });
+                grads.push(gb.transpose()?);
             }
             Ok(grads)
         }))

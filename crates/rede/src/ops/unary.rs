@@ -1,13 +1,14 @@
 //! Elementwise functions of one tensor and their derivatives.
 
+use super::kernel_failed;
 use crate::autograd::record;
-use crate::backend::{BinaryOp, Storage, UnaryOp};
+use crate::backend::{BinaryOp, UnaryOp};
 use crate::{Result, Tensor};
 
 impl Tensor {
     /// Applies a kernel without recording anything.
     pub(crate) fn map_unary(&self, op: UnaryOp) -> Tensor {
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().unary(l, op)));
+        let storage = self.with_storage(|s, l| s.unary(l, op)).unwrap_or_else(|e| kernel_failed(e));
         Tensor::from_storage(storage, self.shape())
     }
 
