@@ -4,7 +4,7 @@
 
 use super::write_atomic;
 use crate::nn::{LayerSpec, Module};
-use crate::{DType, Error, Result, Rng, Tensor};
+use crate::{DType, Element, Error, Result, Rng, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -63,7 +63,10 @@ pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, 
 }
 
 /// Loads a model saved by [`save_model`], validating the header, the format
-/// version and every tensor's name, type and shape.
+/// version and every tensor's name, type, shape and values (all finite). The
+/// architecture's sizes are checked against the stored tensors before any
+/// layer is built, so a damaged header cannot make the loader allocate more
+/// than the file holds.
 pub fn load_model(path: &Path) -> Result<LoadedModel> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let bad = |msg: String| Error::file(path, msg);
@@ -83,6 +86,7 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     let spec_json = metadata.get(KEY_SPEC).ok_or_else(|| bad("model file has no architecture (rede.spec)".into()))?;
     let spec: LayerSpec = serde_json::from_str(spec_json).map_err(|e| bad(format!("unreadable architecture: {e}")))?;
     let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
+    check_against_tensors(&spec, &tensors).map_err(bad)?;
     // Parameters take the element type the weights were saved in.
     let dtype = match tensors.iter().next().map(|(_, v)| v.dtype()) {
         Some(Dtype::F64) => DType::F64,
@@ -108,20 +112,49 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     Ok(LoadedModel { module, spec, metadata })
 }
 
-/// A tensor from a safetensors view of f32 or f64 data.
+/// Checks the architecture's sizes ([`crate::nn::limits`]) and that the parameters it
+/// implies number exactly the stored tensors' elements, without building anything.
+/// The model may hold more than the default limit when the file itself stores that
+/// much (the file was trained with a raised limit and already sits in memory).
+fn check_against_tensors(spec: &LayerSpec, tensors: &SafeTensors<'_>) -> std::result::Result<(), String> {
+    let stored = tensors
+        .iter()
+        .try_fold(0usize, |sum, (_, view)| {
+            let numel = view.shape().iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+            sum.checked_add(numel)
+        })
+        .ok_or("the stored tensors' sizes overflow")?;
+    let limit = crate::nn::limits::max_parameters().max(stored.saturating_mul(3));
+    let footprint = spec.check_size(limit).map_err(|e| format!("architecture (rede.spec): {e}"))?;
+    if footprint.parameters != stored {
+        return Err(format!(
+            "the architecture (rede.spec) has {} parameters but the file stores {stored} values",
+            footprint.parameters
+        ));
+    }
+    Ok(())
+}
+
+/// A tensor from a safetensors view of f32 or f64 data, every value finite.
 fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
     let data = view.data();
     let shape = view.shape();
     let t = match view.dtype() {
-        Dtype::F32 => Tensor::from_vec(
-            data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))).collect::<Vec<_>>(),
-            shape,
-        ),
+        Dtype::F32 => Tensor::from_vec(finite(data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))))?, shape),
         Dtype::F64 => Tensor::from_vec(
-            data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8"))).collect::<Vec<_>>(),
+            finite(data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8"))))?,
             shape,
         ),
         other => return Err(format!("element type {other:?} is not supported (f32 or f64)")),
     };
     t.map_err(|e| e.to_string())
+}
+
+/// The values, unless one is NaN or infinite.
+fn finite<T: Element>(values: impl Iterator<Item = T>) -> std::result::Result<Vec<T>, String> {
+    let v: Vec<T> = values.collect();
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!("value {i} is not finite (was the model saved after training diverged?)")),
+        None => Ok(v),
+    }
 }
