@@ -4,7 +4,7 @@
 use super::mlp::{Fitted, Mlp};
 use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
 use crate::data::{FeaturePipeline, Task};
-use crate::io::{load_model, save_model};
+use crate::io::{load_model, model_file_bytes, write_atomic};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +32,12 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = to_bytes(mlp, extra).map_err(|e| Error::file(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// The model file `save` writes, as bytes.
+pub(crate) fn to_bytes(mlp: &Mlp, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let fitted = mlp.fitted("save")?;
     let mut metadata = extra.clone();
     let (kind, task) = match mlp.task {
@@ -47,7 +53,7 @@ pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> 
     if let Some(classes) = fitted.pipeline.class_labels() {
         metadata.insert(KEY_CLASSES.into(), json(&classes));
     }
-    save_model(path, &*fitted.model, &metadata)
+    model_file_bytes(&*fitted.model, &metadata)
 }
 
 /// A fitted estimator read back from a file.
@@ -94,6 +100,14 @@ impl Estimator {
             Task::Classification => Estimator::Classifier(MlpClassifier { inner: mlp }),
             Task::Regression => Estimator::Regressor(MlpRegressor { inner: mlp }),
         })
+    }
+
+    /// The model file [`MlpClassifier::save`] or [`MlpRegressor::save`] would write, as bytes.
+    pub fn to_bytes(&self, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        match self {
+            Estimator::Classifier(c) => c.to_bytes(extra),
+            Estimator::Regressor(r) => r.to_bytes(extra),
+        }
     }
 
     /// The task of the saved estimator.

@@ -36,10 +36,17 @@ fn tensor_bytes(t: &Tensor) -> (Dtype, Vec<u8>) {
 
 /// Saves `module` (weights and architecture) with extra `metadata`, atomically.
 pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = model_file_bytes(module, metadata).map_err(|e| Error::file(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// The bytes [`save_model`] writes, for callers that write several files together
+/// (see [`super::StagedFiles`]).
+pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let mut info: HashMap<String, String> = metadata.clone().into_iter().collect();
     info.insert(KEY_FORMAT.into(), FORMAT_VERSION.into());
     info.insert(KEY_VERSION.into(), env!("CARGO_PKG_VERSION").into());
-    let spec = serde_json::to_string(&module.spec()).map_err(|e| Error::file(path, format!("architecture: {e}")))?;
+    let spec = serde_json::to_string(&module.spec()).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
     let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = module
         .named_parameters()
@@ -54,12 +61,10 @@ pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, 
         .map(|(name, dtype, bytes, shape)| {
             TensorView::new(*dtype, shape.clone(), bytes)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| Error::file(path, e.to_string()))
+                .map_err(|e| Error::invalid("save", e.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(info.into_iter().collect()))
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    write_atomic(path, &bytes)
+    safetensors::serialize(views, Some(info.into_iter().collect())).map_err(|e| Error::invalid("save", e.to_string()))
 }
 
 /// Loads a model saved by [`save_model`], validating the header, the format
@@ -92,7 +97,8 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
         Some(Dtype::F64) => DType::F64,
         _ => DType::F32,
     };
-    let module = spec.build_with_dtype(&mut Rng::seed(0), dtype)?;
+    let module =
+        spec.build_with_dtype(&mut Rng::seed(0), dtype).map_err(|e| bad(format!("architecture (rede.spec): {e}")))?;
     let params = module.named_parameters();
     for (name, param) in &params {
         let view = tensors.tensor(name).map_err(|_| bad(format!("missing tensor {name}")))?;
