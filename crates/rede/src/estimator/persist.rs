@@ -4,7 +4,7 @@
 use super::mlp::{Fitted, Mlp};
 use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
 use crate::data::{FeaturePipeline, Task};
-use crate::io::{load_model, model_file_bytes, write_atomic};
+use crate::io::{load_model_bytes, model_file_bytes, write_atomic};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -67,7 +67,13 @@ pub enum Estimator {
 impl Estimator {
     /// Loads an estimator saved with `save`, checking the file and every entry it needs.
     pub fn load(path: &Path) -> Result<Estimator> {
-        let loaded = load_model(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Estimator::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// [`Estimator::load`] of a file's bytes; `path` names the file in errors.
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Estimator> {
+        let loaded = load_model_bytes(bytes, path)?;
         let meta = &loaded.metadata;
         let entry = |key: &str| {
             meta.get(key).ok_or_else(|| {

@@ -4,4 +4,4 @@ mod atomic;
 mod model_file;
 
 pub use atomic::{write_atomic, StagedFiles};
-pub use model_file::{load_model, model_file_bytes, save_model, LoadedModel, FORMAT_VERSION};
+pub use model_file::{load_model, load_model_bytes, model_file_bytes, save_model, LoadedModel, FORMAT_VERSION};

@@ -74,8 +74,13 @@ pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>
 /// than the file holds.
 pub fn load_model(path: &Path) -> Result<LoadedModel> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |msg: String| Error::file(path, msg);
-    let (_, header) = SafeTensors::read_metadata(&bytes)
+    load_model_bytes(&bytes, &path.display().to_string())
+}
+
+/// [`load_model`] of a file's bytes; `source` names the file in errors.
+pub fn load_model_bytes(bytes: &[u8], source: &str) -> Result<LoadedModel> {
+    let bad = |msg: String| Error::file(source, msg);
+    let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a valid model file (safetensors header: {e})")))?;
     let metadata: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
     match metadata.get(KEY_FORMAT).map(String::as_str) {
@@ -90,7 +95,7 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     }
     let spec_json = metadata.get(KEY_SPEC).ok_or_else(|| bad("model file has no architecture (rede.spec)".into()))?;
     let spec: LayerSpec = serde_json::from_str(spec_json).map_err(|e| bad(format!("unreadable architecture: {e}")))?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
     check_against_tensors(&spec, &tensors).map_err(bad)?;
     // Parameters take the element type the weights were saved in.
     let dtype = match tensors.iter().next().map(|(_, v)| v.dtype()) {
