@@ -6,8 +6,8 @@ use clap::{Args, ValueEnum};
 use rede::data::{self, datasets, CsvOptions, Table, Task};
 use rede::estimator::search::{apply_config, cross_validate, SEARCH_PARAMS};
 use rede::estimator::{MlpClassifier, MlpParams, MlpRegressor};
-use rede::model_selection::{search, Config, SearchOptions, SearchReport, SearchSpace, Strategy, Trial};
 use rede::io::StagedFiles;
+use rede::model_selection::{search, Config, SearchOptions, SearchReport, SearchSpace, Strategy, Trial};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -90,7 +90,8 @@ pub struct SearchArgs {
 /// Runs `rede search`.
 pub fn run(args: &SearchArgs) -> CliResult<()> {
     rede::nn::limits::set_max_parameters(args.max_params);
-    let outputs: Vec<&std::path::Path> = std::iter::once(&args.out).chain(&args.results).map(PathBuf::as_path).collect();
+    let outputs: Vec<&std::path::Path> =
+        std::iter::once(&args.out).chain(&args.results).map(PathBuf::as_path).collect();
     crate::outputs::check_writable(&outputs)?;
     let source = args.space.display().to_string();
     let text = std::fs::read_to_string(&args.space).map_err(|e| CliError::new(format!("{source}: {e}")))?;

@@ -333,8 +333,11 @@ fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> r
 /// Fails early, before training, on output paths that cannot be written.
 fn check_outputs(args: &TrainArgs) -> CliResult<()> {
     let plot = args.plot_path();
-    let outputs: Vec<&Path> =
-        [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()].into_iter().flatten().map(PathBuf::as_path).collect();
+    let outputs: Vec<&Path> = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
     crate::outputs::check_writable(&outputs)?;
     if let Some(plot) = &plot {
         if plot.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {

@@ -50,7 +50,11 @@ fn architecture_files_over_the_limits_are_refused_naming_the_file_and_field() {
     let d = dir.path();
     write(d, "train.csv", &blobs(40));
     write(d, "wide.toml", "[[layers]]\ntype = \"linear\"\nin_features = 2\nout_features = 2147483648\n");
-    write(d, "deep.json", r#"{"layers": [{"type": "gru", "input_size": 2, "hidden_size": 4, "num_layers": 1000000000}]}"#);
+    write(
+        d,
+        "deep.json",
+        r#"{"layers": [{"type": "gru", "input_size": 2, "hidden_size": 4, "num_layers": 1000000000}]}"#,
+    );
     for (file, expected) in [("wide.toml", "over the limit of 268435456"), ("deep.json", "--max-params")] {
         let err = fails(d, &["train", "--data", "train.csv", "--target", "y", "--model-spec", file, "--quiet"]);
         assert!(err.contains(file) && err.contains(expected), "{err}");
@@ -132,7 +136,8 @@ fn a_grid_too_large_to_build_is_refused_before_it_is_built() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let names = ["lr", "alpha", "momentum", "tol", "beta_1", "beta_2", "power_t", "validation_fraction"];
-    let space: String = names.iter().map(|n| format!("{n} = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]\n")).collect();
+    let space: String =
+        names.iter().map(|n| format!("{n} = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]\n")).collect();
     write(d, "grid.toml", &space);
     let err = fails(d, &["search", "--dataset", "moons", "--space", "grid.toml", "--strategy", "grid"]);
     assert!(err.contains("grid.toml") && err.contains("larger than 100000 configurations"), "{err}");

@@ -121,8 +121,11 @@ fn a_header_asking_for_more_than_the_file_stores_is_refused_before_anything_is_b
         (r#"{"type":"lstm","input_size":3,"hidden_size":2,"num_layers":1000000000}"#, "over the limit"),
         (r#"{"type":"batch_norm1d","num_features":10000000000,"affine":false}"#, "num_features = 10000000000"),
         // Sizes that fit, but not these tensors: 3·9 + 9 + 9·2 + 2 = 56 parameters, the file stores 50.
-        (r#"{"type":"sequential","layers":[{"type":"linear","in_features":3,"out_features":9},
-            {"type":"tanh"},{"type":"linear","in_features":9,"out_features":2}]}"#, "56 parameters but the file stores 50"),
+        (
+            r#"{"type":"sequential","layers":[{"type":"linear","in_features":3,"out_features":9},
+            {"type":"tanh"},{"type":"linear","in_features":9,"out_features":2}]}"#,
+            "56 parameters but the file stores 50",
+        ),
     ];
     for (i, (spec, expected)) in cases.iter().enumerate() {
         let name = format!("damaged-{i}.safetensors");

@@ -127,11 +127,8 @@ fn tensor(v: &Value) -> Tensor {
 fn assert_matches(actual: &Tensor, expected: &Tensor, what: &str) {
     assert_eq!(actual.shape(), expected.shape(), "{what}: shape");
     for (i, (a, e)) in actual.to_vec_f64().into_iter().zip(expected.to_vec_f64()).enumerate() {
-        let close = if e.is_finite() {
-            (a - e).abs() <= 1e-9 * (1.0 + e.abs())
-        } else {
-            a == e || (a.is_nan() && e.is_nan())
-        };
+        let close =
+            if e.is_finite() { (a - e).abs() <= 1e-9 * (1.0 + e.abs()) } else { a == e || (a.is_nan() && e.is_nan()) };
         assert!(close, "{what}: element {i} is {a}, PyTorch gives {e}");
     }
 }

@@ -78,7 +78,8 @@ fn architecture_sizes_over_the_limits_are_errors_naming_the_layer_and_field() {
 
 #[test]
 fn a_padding_within_the_limits_but_too_large_to_run_is_an_error() {
-    let text = "[[layers]]\ntype = \"conv2d\"\nin_channels = 1\nout_channels = 1\nkernel_size = 3\npadding = 2147483648\n";
+    let text =
+        "[[layers]]\ntype = \"conv2d\"\nin_channels = 1\nout_channels = 1\nkernel_size = 3\npadding = 2147483648\n";
     let model = ModelSpec::from_toml(text, "pad.toml").unwrap().to_layer_spec().build(&mut Rng::seed(0)).unwrap();
     let err = model.forward(&Tensor::zeros(&[1, 1, 8, 8], DType::F32)).unwrap_err().to_string();
     assert!(err.contains("more than 2^31 elements"), "{err}");

@@ -101,7 +101,10 @@ mod tests {
         files.stage(&model, b"weights").unwrap();
         files.stage(&metrics, b"{}").unwrap();
         files.commit().unwrap();
-        assert_eq!((std::fs::read(&model).unwrap(), std::fs::read(&metrics).unwrap()), (b"weights".to_vec(), b"{}".to_vec()));
+        assert_eq!(
+            (std::fs::read(&model).unwrap(), std::fs::read(&metrics).unwrap()),
+            (b"weights".to_vec(), b"{}".to_vec())
+        );
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }

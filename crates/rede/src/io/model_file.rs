@@ -46,7 +46,8 @@ pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>
     let mut info: HashMap<String, String> = metadata.clone().into_iter().collect();
     info.insert(KEY_FORMAT.into(), FORMAT_VERSION.into());
     info.insert(KEY_VERSION.into(), env!("CARGO_PKG_VERSION").into());
-    let spec = serde_json::to_string(&module.spec()).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
+    let spec =
+        serde_json::to_string(&module.spec()).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
     let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = module
         .named_parameters()
@@ -151,7 +152,10 @@ fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
     let data = view.data();
     let shape = view.shape();
     let t = match view.dtype() {
-        Dtype::F32 => Tensor::from_vec(finite(data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))))?, shape),
+        Dtype::F32 => Tensor::from_vec(
+            finite(data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))))?,
+            shape,
+        ),
         Dtype::F64 => Tensor::from_vec(
             finite(data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8"))))?,
             shape,

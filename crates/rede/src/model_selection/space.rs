@@ -88,12 +88,12 @@ impl SearchSpace {
             let count = match dist {
                 Distribution::Choice(v) => v.len(),
                 // The span of an i64 range always fits in u128.
-                Distribution::IntUniform(lo, hi) => usize::try_from(*hi as i128 - *lo as i128 + 1).unwrap_or(usize::MAX),
+                Distribution::IntUniform(lo, hi) => {
+                    usize::try_from(*hi as i128 - *lo as i128 + 1).unwrap_or(usize::MAX)
+                }
                 _ => {
-                    return Err(self.error(
-                        name,
-                        "is a continuous distribution; list its values or use random search".to_string(),
-                    ))
+                    return Err(self
+                        .error(name, "is a continuous distribution; list its values or use random search".to_string()))
                 }
             };
             size = size.saturating_mul(count);
@@ -245,8 +245,8 @@ mod tests {
 
     #[test]
     fn integer_ranges_of_any_width_sample_and_grids_are_capped_before_building() {
-        let s = SearchSpace::from_toml("n = { int_uniform = [-9223372036854775808, 9223372036854775807] }", "s")
-            .unwrap();
+        let s =
+            SearchSpace::from_toml("n = { int_uniform = [-9223372036854775808, 9223372036854775807] }", "s").unwrap();
         assert_eq!(s.params["n"], Distribution::IntUniform(i64::MIN, i64::MAX));
         assert_eq!(s.sample(20, 3).len(), 20);
         let err = s.grid().unwrap_err().to_string();

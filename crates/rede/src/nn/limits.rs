@@ -130,10 +130,16 @@ impl LayerSpec {
             }
             LayerSpec::Conv2d { in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias } => {
                 dims(&[("in_channels", *in_channels), ("out_channels", *out_channels), ("groups", *groups)])?;
-                pairs(&[("kernel_size", kernel_size), ("stride", stride), ("padding", padding), ("dilation", dilation)])?;
+                pairs(&[
+                    ("kernel_size", kernel_size),
+                    ("stride", stride),
+                    ("padding", padding),
+                    ("dilation", dilation),
+                ])?;
                 conv(*in_channels, *out_channels, *groups, kernel_size, *bias)
             }
-            LayerSpec::MaxPool2d { kernel_size, stride, padding } | LayerSpec::AvgPool2d { kernel_size, stride, padding } => {
+            LayerSpec::MaxPool2d { kernel_size, stride, padding }
+            | LayerSpec::AvgPool2d { kernel_size, stride, padding } => {
                 let stride = stride.unwrap_or(*kernel_size);
                 pairs(&[("kernel_size", kernel_size), ("stride", &stride), ("padding", padding)])?;
                 Ok(Footprint::default())
@@ -142,7 +148,8 @@ impl LayerSpec {
                 pairs(&[("output_size", output_size)])?;
                 Ok(Footprint::default())
             }
-            LayerSpec::BatchNorm1d { num_features, affine, .. } | LayerSpec::BatchNorm2d { num_features, affine, .. } => {
+            LayerSpec::BatchNorm1d { num_features, affine, .. }
+            | LayerSpec::BatchNorm2d { num_features, affine, .. } => {
                 dims(&[("num_features", *num_features)])?;
                 let state = product(&[2, *num_features])?; // mean and variance; or scale and shift
                 Ok(Footprint { parameters: if *affine { state } else { 0 }, buffers: state })

@@ -167,11 +167,15 @@ impl ModelSpec {
                 ));
             }
         }
-        let at = |i: usize, layer: &LayerSpec, e: Error| Error::file(source, format!("layer {} ({}): {e}", i + 1, layer.describe()));
+        let at = |i: usize, layer: &LayerSpec, e: Error| {
+            Error::file(source, format!("layer {} ({}): {e}", i + 1, layer.describe()))
+        };
         for (i, layer) in self.layers.iter().enumerate() {
             layer.footprint().map_err(|e| at(i, layer, e))?;
         }
-        self.to_layer_spec().check_size(super::limits::max_parameters()).map_err(|e| Error::file(source, e.to_string()))?;
+        self.to_layer_spec()
+            .check_size(super::limits::max_parameters())
+            .map_err(|e| Error::file(source, e.to_string()))?;
         let mut rng = Rng::seed(0);
         for (i, layer) in self.layers.iter().enumerate() {
             layer.build(&mut rng).map_err(|e| at(i, layer, e))?;
