@@ -8,6 +8,7 @@ mod eval;
 mod inspect;
 mod interrupt;
 mod load;
+mod outputs;
 mod plot;
 mod predict;
 mod progress;

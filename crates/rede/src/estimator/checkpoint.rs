@@ -50,7 +50,9 @@ pub(crate) fn write(plan: &Checkpoints, parts: &persist::Parts, seed: u64, snaps
     let mut metadata = plan.metadata.clone();
     let state = serde_json::to_string(&state).map_err(|e| Error::file(&plan.path, e.to_string()))?;
     metadata.insert(KEY_CHECKPOINT.into(), state);
-    persist::save_parts(parts, snapshot.model, &record, &plan.path, &metadata)
+    let bytes = persist::parts_bytes(parts, snapshot.model, &record, &metadata)
+        .map_err(|e| Error::file(&plan.path, e.to_string()))?;
+    crate::io::write_atomic(&plan.path, &bytes)
 }
 
 /// A run read back from a checkpoint, ready to continue.

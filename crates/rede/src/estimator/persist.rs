@@ -4,7 +4,7 @@
 use super::mlp::{Fitted, Mlp};
 use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
 use crate::data::{FeaturePipeline, Task};
-use crate::io::{load_model, save_model};
+use crate::io::{load_model_bytes, model_file_bytes, write_atomic};
 use crate::nn::Module;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -33,9 +33,15 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = to_bytes(mlp, extra).map_err(|e| Error::file(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// The model file `save` writes, as bytes.
+pub(crate) fn to_bytes(mlp: &Mlp, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let fitted = mlp.fitted("save")?;
     let parts = Parts { task: mlp.task, params: &mlp.params, pipeline: &fitted.pipeline };
-    save_parts(&parts, &*fitted.model, &mlp.record, path, extra)
+    parts_bytes(&parts, &*fitted.model, &mlp.record, extra)
 }
 
 /// What a model file says besides the network and its training record.
@@ -45,14 +51,13 @@ pub(crate) struct Parts<'p> {
     pub(crate) pipeline: &'p FeaturePipeline,
 }
 
-/// Saves a network with its parts and record (atomically), with `extra` metadata entries.
-pub(crate) fn save_parts(
+/// The model file of a network with its parts and record, with `extra` metadata entries, as bytes.
+pub(crate) fn parts_bytes(
     parts: &Parts,
     model: &dyn Module,
     record: &TrainingRecord,
-    path: &Path,
     extra: &BTreeMap<String, String>,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let mut metadata = extra.clone();
     let (kind, task) = match parts.task {
         Task::Classification => (CLASSIFIER, "classification"),
@@ -67,7 +72,7 @@ pub(crate) fn save_parts(
     if let Some(classes) = parts.pipeline.class_labels() {
         metadata.insert(KEY_CLASSES.into(), json(&classes));
     }
-    save_model(path, model, &metadata)
+    model_file_bytes(model, &metadata)
 }
 
 /// A fitted estimator read back from a file.
@@ -81,7 +86,13 @@ pub enum Estimator {
 impl Estimator {
     /// Loads an estimator saved with `save`, checking the file and every entry it needs.
     pub fn load(path: &Path) -> Result<Estimator> {
-        let loaded = load_model(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Estimator::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// [`Estimator::load`] of a file's bytes; `path` names the file in errors.
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Estimator> {
+        let loaded = load_model_bytes(bytes, path)?;
         let meta = &loaded.metadata;
         let entry = |key: &str| {
             meta.get(key).ok_or_else(|| {
@@ -114,6 +125,14 @@ impl Estimator {
             Task::Classification => Estimator::Classifier(MlpClassifier { inner: mlp }),
             Task::Regression => Estimator::Regressor(MlpRegressor { inner: mlp }),
         })
+    }
+
+    /// The model file [`MlpClassifier::save`] or [`MlpRegressor::save`] would write, as bytes.
+    pub fn to_bytes(&self, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        match self {
+            Estimator::Classifier(c) => c.to_bytes(extra),
+            Estimator::Regressor(r) => r.to_bytes(extra),
+        }
     }
 
     /// The task of the saved estimator.
