@@ -13,7 +13,8 @@ fn spirals() -> Table {
 }
 
 fn objective(table: &Table) -> impl Fn(&Config, Option<usize>) -> Result<Evaluation> + Sync + '_ {
-    let base = MlpParams { max_iter: 60, random_state: Some(0), ..Default::default() };
+    // One batch an epoch: scikit-learn's initialization needs a few hundred steps on the spirals.
+    let base = MlpParams { max_iter: 300, random_state: Some(0), ..Default::default() };
     move |config: &Config, epochs: Option<usize>| {
         let params = apply_config(&base, config)?;
         cross_validate(&params, table, "label", Task::Classification, 3, 1, epochs)
