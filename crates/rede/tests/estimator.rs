@@ -106,12 +106,12 @@ fn regressor_predicts_in_the_targets_units() {
 fn people() -> Table {
     let n = 120;
     let color: Vec<String> = (0..n).map(|i| ["red", "green", "blue"][i % 3].to_string()).collect();
-    let size: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    let size: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
     let label: Vec<String> = (0..n).map(|i| if i % 3 == 0 || i % 7 > 4 { "yes" } else { "no" }.to_string()).collect();
     Table::new(vec![
-        ("color".into(), Column::Text(color)),
+        ("color".into(), Column::text(&color)),
         ("size".into(), Column::Numeric(size)),
-        ("label".into(), Column::Text(label)),
+        ("label".into(), Column::text(&label)),
     ])
     .unwrap()
 }

@@ -3,7 +3,7 @@
 
 use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGET};
 use super::{LearningRate, MlpParams, Solver};
-use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Table, UnknownCategory};
+use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Preprocessing, Table, UnknownCategory};
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
 use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, TrainConfig, Trainer};
@@ -64,6 +64,8 @@ impl Fitted {
 /// The shared state of [`super::MlpClassifier`] and [`super::MlpRegressor`].
 pub(crate) struct Mlp {
     pub(crate) params: MlpParams,
+    /// Missing values, rare categories and left-out columns of table inputs.
+    pub(crate) preprocessing: Preprocessing,
     pub(crate) task: data::Task,
     pub(crate) fitted: Option<Fitted>,
     pub(crate) record: TrainingRecord,
@@ -86,7 +88,14 @@ impl Callback for Forward<'_> {
 
 impl Mlp {
     pub(crate) fn new(params: MlpParams, task: data::Task) -> Mlp {
-        Mlp { params, task, fitted: None, record: TrainingRecord::default(), metadata: BTreeMap::new() }
+        Mlp {
+            params,
+            preprocessing: Preprocessing::default(),
+            task,
+            fitted: None,
+            record: TrainingRecord::default(),
+            metadata: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn fitted(&self, op: &'static str) -> Result<&Fitted> {
@@ -153,6 +162,7 @@ impl Mlp {
             task: Some(self.task),
             // A category seen only in new data is all zeros rather than an error.
             unknown_category: UnknownCategory::Zeros,
+            preprocessing: self.preprocessing.clone(),
         };
         let pipeline = FeaturePipeline::fit(table, target, &options)?;
         if let Some(classes) = pipeline.class_labels() {
