@@ -371,19 +371,18 @@ impl FeaturePipeline {
         if bytes <= MAX_FEATURE_BYTES {
             return Ok(());
         }
-        let mut wide: Vec<(&str, usize)> = self
+        let widest = self
             .inputs
             .iter()
             .filter(|c| matches!(c.encoding, Encoding::OneHot { .. }))
-            .map(|c| (c.name.as_str(), c.width()))
-            .collect();
-        wide.sort_by(|a, b| b.1.cmp(&a.1));
+            .max_by_key(|c| c.width())
+            .map(|c| (c.name.as_str(), c.width()));
         let mut msg = format!(
             "{n} rows × {d} features would take {:.1} GB as a dense matrix (the limit is {} GB)",
             bytes as f64 / 1e9,
             MAX_FEATURE_BYTES / (1 << 30)
         );
-        if let Some((name, width)) = wide.first() {
+        if let Some((name, width)) = widest {
             msg += &format!(
                 "; text column '{name}' alone is one-hot encoded into {width} columns: leave it out \
                  (--drop {name}) or keep its most frequent categories (--max-categories N)"
