@@ -252,8 +252,18 @@ impl FeaturePipeline {
     /// The f32 feature tensor `[n, d]` of a table with the training feature
     /// columns (in any order; the target and left-out columns may be there or not).
     pub fn features(&self, table: &Table) -> Result<Tensor> {
+        self.features_of_rows(table, 0..table.n_rows())
+    }
+
+    /// [`FeaturePipeline::features`] of the rows `rows` of `table` only (to
+    /// encode a large table a part at a time).
+    pub fn features_of_rows(&self, table: &Table, rows: std::ops::Range<usize>) -> Result<Tensor> {
         self.check_columns(table)?;
-        let (n, d) = (table.n_rows(), self.n_features());
+        if rows.end > table.n_rows() || rows.start > rows.end {
+            let msg = format!("rows {rows:?} of a table of {} rows", table.n_rows());
+            return Err(Error::invalid("FeaturePipeline::features", msg));
+        }
+        let (n, d) = (rows.len(), self.n_features());
         self.check_size(n)?;
         let prepared = self
             .inputs
@@ -267,7 +277,7 @@ impl FeaturePipeline {
         out.par_chunks_mut(ROWS * d.max(1)).enumerate().for_each(|(b, block)| {
             let mut offset = 0;
             for (column, input) in prepared.iter().zip(&self.inputs) {
-                column.write(block, b * ROWS, d, offset);
+                column.write(block, rows.start + b * ROWS, d, offset);
                 offset += input.width();
             }
         });

@@ -366,8 +366,21 @@ impl Mlp {
         if table.n_rows() == 0 {
             return Err(Error::invalid(op, "empty data: the table has no rows"));
         }
-        let x = fitted.pipeline.features(table)?;
-        no_grad(|| fitted.model.forward(&x))
+        // A part at a time, so the features and activations of a large table
+        // never take more memory than this many rows' worth.
+        const ROWS: usize = 65_536;
+        let n = table.n_rows();
+        let parts = (0..n)
+            .step_by(ROWS)
+            .map(|start| {
+                let x = fitted.pipeline.features_of_rows(table, start..(start + ROWS).min(n))?;
+                no_grad(|| fitted.model.forward(&x))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match parts.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0),
+        }
     }
 
     /// The network's raw outputs for an `[n, d]` tensor.
