@@ -82,6 +82,7 @@ impl Architecture {
                     scale_target: false,
                     task: Some(split.task),
                     unknown_category: UnknownCategory::Zeros,
+                    preprocessing: split.preprocessing.clone(),
                 };
                 let pipeline = FeaturePipeline::fit(&split.train, &split.target, &options)?;
                 let spec = presets::by_name(name, pipeline.n_features(), pipeline.n_outputs()).map_err(|e| {

@@ -2,7 +2,7 @@
 
 use crate::architecture::{Architecture, Preset, KEY_ARCHITECTURE};
 use crate::error::CliError;
-use crate::load::{training_split, Source, Split, TestPart};
+use crate::load::{training_split, DataOptions, Source, Split, TestPart};
 use crate::progress::Progress;
 use crate::report::Evaluation;
 use crate::{plot, CliResult};
@@ -37,6 +37,9 @@ pub struct TrainArgs {
     /// A built-in dataset instead of --data (see `rede datasets`).
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
+    /// How the CSV files are read and their columns prepared.
+    #[command(flatten)]
+    pub data_options: DataOptions,
     /// Test data with the same columns; without it --test-fraction of the rows are held out.
     #[arg(long, value_name = "FILE.csv")]
     pub test: Option<PathBuf>,
@@ -232,7 +235,7 @@ impl TrainArgs {
                 let target = self.target.as_deref().ok_or_else(|| {
                     CliError::new(format!("--data {} needs --target COLUMN (the column to predict)", path.display()))
                 })?;
-                Ok(Source::Csv { path, target })
+                Ok(Source::Csv { path, target, options: &self.data_options, quiet: self.quiet })
             }
             (None, Some(name)) => Ok(Source::Builtin { name, data_dir: self.data_dir.as_ref() }),
             (None, None) => Err(CliError::new("give --data FILE.csv --target COLUMN, or --dataset NAME")),
@@ -318,12 +321,12 @@ fn fit(params: MlpParams, split: &Split, progress: &mut Progress) -> CliResult<E
 fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> rede::Result<Estimator> {
     Ok(match split.task {
         Task::Classification => {
-            let mut clf = MlpClassifier::new(params);
+            let mut clf = MlpClassifier::new(params).with_preprocessing(split.preprocessing.clone());
             clf.fit_table_with(&split.train, &split.target, progress)?;
             Estimator::Classifier(clf)
         }
         Task::Regression => {
-            let mut reg = MlpRegressor::new(params);
+            let mut reg = MlpRegressor::new(params).with_preprocessing(split.preprocessing.clone());
             reg.fit_table_with(&split.train, &split.target, progress)?;
             Estimator::Regressor(reg)
         }

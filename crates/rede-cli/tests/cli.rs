@@ -228,7 +228,8 @@ fn bad_csv_files_are_one_line_errors() {
         typo += &format!("{i},{},{}\n", if i == 13 { "x1" } else { "2" }, i % 2);
     }
     train_fails_on(typo.as_bytes(), &["line 15", "column 'b' (2)", "text in numeric column", "'x1'"]);
-    train_fails_on(b"a,b,y\n1,2,0\n1,NaN,1\n", &["line 3", "'NaN' is not a finite number"]);
+    train_fails_on(b"a,b,y\n1,2,0\n1,NaN,1\n", &["line 3", "missing value 'NaN'", "--impute"]);
+    train_fails_on(b"a,b,y\n1,2,0\n1,1e39,1\n", &["line 3", "column 'b' (2)", "'1e39' is outside the range"]);
     train_fails_on(b"a,b,y\n1,inf,0\n1,2,1\n", &["line 2", "'inf' is not a finite number"]);
     train_fails_on(b"a,a,y\n1,2,0\n", &["duplicate column name 'a'"]);
     train_fails_on(b"a,b,label\n1,2,0\n", &["unknown target column 'y'", "a, b, label"]);

@@ -106,12 +106,12 @@ fn regressor_predicts_in_the_targets_units() {
 fn people() -> Table {
     let n = 120;
     let color: Vec<String> = (0..n).map(|i| ["red", "green", "blue"][i % 3].to_string()).collect();
-    let size: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    let size: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
     let label: Vec<String> = (0..n).map(|i| if i % 3 == 0 || i % 7 > 4 { "yes" } else { "no" }.to_string()).collect();
     Table::new(vec![
-        ("color".into(), Column::Text(color)),
+        ("color".into(), Column::text(&color)),
         ("size".into(), Column::Numeric(size)),
-        ("label".into(), Column::Text(label)),
+        ("label".into(), Column::text(&label)),
     ])
     .unwrap()
 }
@@ -166,4 +166,21 @@ fn bad_inputs_are_clear_errors() {
         .contains("X has 3 features, but the estimator was fitted with 2"));
     let mut bad = MlpClassifier::new(MlpParams { hidden_layer_sizes: vec![0], ..small(5) });
     assert!(err(bad.fit(&d.x, &d.y)).contains("hidden_layer_sizes"));
+}
+
+#[test]
+fn large_tables_predict_a_part_at_a_time_with_the_same_results() {
+    let t = people();
+    let mut clf = MlpClassifier::new(small(5));
+    clf.fit_table(&t, "label").unwrap();
+    // Over one part (65,536 rows): rows from both parts against the same rows alone.
+    let rows: Vec<usize> = (0..70_000).map(|i| i % t.n_rows()).collect();
+    let big = t.rows(&rows).unwrap();
+    let all = clf.predict_proba_table(&big).unwrap().to_vec_f32();
+    for probe in [0, 65_535, 65_536, 69_999] {
+        let alone = clf.predict_proba_table(&t.rows(&[rows[probe]]).unwrap()).unwrap().to_vec_f32();
+        let part = &all[probe * 2..probe * 2 + 2];
+        // Products over more rows may take another kernel path: equal to rounding.
+        assert!(part.iter().zip(&alone).all(|(a, b)| (a - b).abs() < 1e-6), "row {probe}: {part:?} {alone:?}");
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGET};
 use super::{LearningRate, MlpParams, Solver};
-use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Table, UnknownCategory};
+use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Preprocessing, Table, UnknownCategory};
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
 use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, TrainConfig, Trainer};
@@ -64,6 +64,8 @@ impl Fitted {
 /// The shared state of [`super::MlpClassifier`] and [`super::MlpRegressor`].
 pub(crate) struct Mlp {
     pub(crate) params: MlpParams,
+    /// Missing values, rare categories and left-out columns of table inputs.
+    pub(crate) preprocessing: Preprocessing,
     pub(crate) task: data::Task,
     pub(crate) fitted: Option<Fitted>,
     pub(crate) record: TrainingRecord,
@@ -86,7 +88,14 @@ impl Callback for Forward<'_> {
 
 impl Mlp {
     pub(crate) fn new(params: MlpParams, task: data::Task) -> Mlp {
-        Mlp { params, task, fitted: None, record: TrainingRecord::default(), metadata: BTreeMap::new() }
+        Mlp {
+            params,
+            preprocessing: Preprocessing::default(),
+            task,
+            fitted: None,
+            record: TrainingRecord::default(),
+            metadata: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn fitted(&self, op: &'static str) -> Result<&Fitted> {
@@ -153,6 +162,7 @@ impl Mlp {
             task: Some(self.task),
             // A category seen only in new data is all zeros rather than an error.
             unknown_category: UnknownCategory::Zeros,
+            preprocessing: self.preprocessing.clone(),
         };
         let pipeline = FeaturePipeline::fit(table, target, &options)?;
         if let Some(classes) = pipeline.class_labels() {
@@ -356,8 +366,21 @@ impl Mlp {
         if table.n_rows() == 0 {
             return Err(Error::invalid(op, "empty data: the table has no rows"));
         }
-        let x = fitted.pipeline.features(table)?;
-        no_grad(|| fitted.model.forward(&x))
+        // A part at a time, so the features and activations of a large table
+        // never take more memory than this many rows' worth.
+        const ROWS: usize = 65_536;
+        let n = table.n_rows();
+        let parts = (0..n)
+            .step_by(ROWS)
+            .map(|start| {
+                let x = fitted.pipeline.features_of_rows(table, start..(start + ROWS).min(n))?;
+                no_grad(|| fitted.model.forward(&x))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match parts.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0),
+        }
     }
 
     /// The network's raw outputs for an `[n, d]` tensor.
