@@ -20,7 +20,7 @@ pub use dataset::{Batches, Dataset};
 pub use encode::{Classes, LabelEncoder, OneHotEncoder, UnknownCategory};
 pub use idx::Idx;
 pub use mnist::Mnist;
-pub use pipeline::{FeaturePipeline, PipelineOptions, Task, MAX_INFERRED_CLASSES};
+pub use pipeline::{ColumnEncoding, FeaturePipeline, PipelineOptions, Task, MAX_INFERRED_CLASSES};
 pub use scale::{MinMaxScaler, StandardScaler};
 pub use split::{stratified_split, train_test_split};
 pub use table::{Column, Table};
