@@ -5,6 +5,7 @@ mod architecture;
 mod datasets;
 mod error;
 mod eval;
+mod export;
 mod inspect;
 mod load;
 mod plot;
@@ -40,6 +41,8 @@ enum Command {
     Datasets,
     /// Search hyperparameters by cross-validation and save the best model.
     Search(Box<search::SearchArgs>),
+    /// Export a saved model as ONNX (preprocessing included) for ONNX runtimes.
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Datasets => datasets::run(),
         Command::Search(args) => search::run(&args),
+        Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
