@@ -20,12 +20,20 @@ import rede
 from conftest import run
 
 # Checks expected to fail, with the reason (the README lists them too).
-EXPECTED_FAILURES = {}
+EXPECTED_FAILURES = {
+    rede.MLPRegressor: {
+        "check_methods_subset_invariance": (
+            "rede computes in float32: a prediction made in a smaller batch can differ in the "
+            "last bit (about 1e-7 relative), as the matrix kernels split batches of other "
+            "sizes differently; the check allows 1e-7 absolute"
+        ),
+    },
+}
 
 
 @parametrize_with_checks(
     [rede.MLPClassifier(random_state=0), rede.MLPRegressor(random_state=0)],
-    expected_failed_checks=lambda est: EXPECTED_FAILURES,
+    expected_failed_checks=lambda est: EXPECTED_FAILURES.get(type(est), {}),
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -38,10 +46,10 @@ def small_digits(digits, n=600):
 
 def test_pipeline_grid_search_and_cross_validation(digits):
     X, y = small_digits(digits)
-    pipe = make_pipeline(StandardScaler(), rede.MLPClassifier(max_iter=30, random_state=0))
+    pipe = make_pipeline(StandardScaler(), rede.MLPClassifier(max_iter=100, random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.85
-    grid = GridSearchCV(rede.MLPClassifier(max_iter=30, random_state=0),
+    grid = GridSearchCV(rede.MLPClassifier(max_iter=100, random_state=0),
                         {"hidden_layer_sizes": [(16,), (64,)], "solver": ["adam", "rmsprop"]}, cv=3)
     grid.fit(X, y)
     assert set(grid.best_params_) == {"hidden_layer_sizes", "solver"}

@@ -84,6 +84,13 @@ _PARAMS_DOC = """
 """
 
 
+_CHOICES = {
+    "activation": ("identity", "logistic", "tanh", "relu", "gelu"),
+    "solver": ("lbfgs", "sgd", "adam", "rmsprop", "adamw"),
+    "learning_rate": ("constant", "invscaling", "adaptive", "step", "cosine"),
+}
+
+
 class _MLPBase(BaseEstimator):
     """What both estimators share: parameters, fitting, persistence, ONNX."""
 
@@ -156,6 +163,10 @@ class _MLPBase(BaseEstimator):
 
     def _rede_params(self, n_features: int, n_outputs: int) -> str:
         """The parameters as the JSON of rede's MlpParams."""
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"unknown {name} {value!r} (choose from: {', '.join(allowed)})")
         sizes = self.hidden_layer_sizes
         sizes = [int(sizes)] if np.isscalar(sizes) else [int(s) for s in sizes]
         if self.batch_size == "auto" or self.batch_size is None:
@@ -267,7 +278,8 @@ class _MLPBase(BaseEstimator):
     # -- persistence ----------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ hands back the instance's own __dict__.
+        state = dict(super().__getstate__())
         native = state.pop("_native", None)
         if native is not None:
             # The whole fitted state, as the bytes of a rede model file.
@@ -490,7 +502,8 @@ class MLPClassifier(ClassifierMixin, _MLPBase):
         ndarray of shape (n_samples,)
             Class labels, from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _MLPBase):
