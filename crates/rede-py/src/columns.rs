@@ -43,7 +43,9 @@ impl<'py> FromPyObject<'py> for Features {
                 split_columns(rows, names.len())
             } else {
                 let kind = type_name(&matrix);
-                return Err(PyTypeError::new_err(format!("features must be a 2-D float32 or float64 array, got {kind}")));
+                return Err(PyTypeError::new_err(format!(
+                    "features must be a 2-D float32 or float64 array, got {kind}"
+                )));
             };
             return Ok(Features::Matrix(names, columns));
         }

@@ -36,8 +36,8 @@ impl NativeModel {
     /// An unfitted estimator: `kind` is "classifier" or "regressor", `params_json` an MlpParams object.
     #[new]
     fn new(kind: &str, params_json: &str) -> PyResult<NativeModel> {
-        let params: MlpParams = serde_json::from_str(params_json)
-            .map_err(|e| PyValueError::new_err(format!("invalid parameters: {e}")))?;
+        let params: MlpParams =
+            serde_json::from_str(params_json).map_err(|e| PyValueError::new_err(format!("invalid parameters: {e}")))?;
         params.validate().map_err(to_py)?;
         Ok(NativeModel::wrap(match kind {
             "classifier" => Estimator::Classifier(MlpClassifier::new(params)),

@@ -2,8 +2,8 @@
 //! constants as initializers, attributes, and typed graph inputs and outputs.
 
 use super::proto::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto,
-    GraphProto, NodeProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto, GraphProto,
+    NodeProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
 /// The domain of ONNX's classical machine-learning operators (OneHotEncoder).
