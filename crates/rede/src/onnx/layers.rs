@@ -277,7 +277,7 @@ fn recurrent(graph: &mut Graph, w: &Weights, prefix: &str, x: &str, c: &RnnConfi
         }
         let mut inputs = vec![seq.as_str(), wi.as_str(), wh.as_str()];
         inputs.extend(b.as_deref());
-        graph.push_node("", cell.op(), &inputs, attrs, &[y.clone()]);
+        graph.push_node("", cell.op(), &inputs, attrs, std::slice::from_ref(&y));
         // Y is [T, directions, N, H]: bring the directions next to H and merge them.
         let moved = graph.op("Transpose", &[&y], vec![graph::ints("perm", &[0, 2, 1, 3])]);
         let shape = graph.ints("shape", &[3], &[0, 0, -1]);
