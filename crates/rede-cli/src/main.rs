@@ -8,6 +8,7 @@ mod eval;
 mod export;
 mod inspect;
 mod load;
+mod outputs;
 mod plot;
 mod predict;
 mod progress;

@@ -10,8 +10,7 @@ use pyo3::types::PyBytes;
 use rede::estimator::{Estimator, MlpClassifier, MlpParams, MlpRegressor};
 use rede::{Result, Tensor};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 /// A rede MLP classifier or regressor, fitted or not. The Python estimators own one.
@@ -202,18 +201,14 @@ impl NativeModel {
 
     /// The whole fitted state as the bytes of a rede model file (safetensors).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let scratch = Scratch::new();
-        self.save(scratch.0.clone())?;
-        let bytes = std::fs::read(&scratch.0).map_err(|e| to_py(rede::Error::io(&scratch.0, e)))?;
+        let bytes = self.lock()?.to_bytes(&BTreeMap::new()).map_err(to_py)?;
         Ok(PyBytes::new(py, &bytes))
     }
 
     /// A model from [`NativeModel::to_bytes`]'s output.
     #[staticmethod]
     fn from_bytes(bytes: &[u8]) -> PyResult<NativeModel> {
-        let scratch = Scratch::new();
-        std::fs::write(&scratch.0, bytes).map_err(|e| to_py(rede::Error::io(&scratch.0, e)))?;
-        NativeModel::load(scratch.0.clone())
+        Estimator::from_bytes(bytes, "pickled model").map(NativeModel::wrap).map_err(to_py)
     }
 
     /// Saves the fitted model as a rede model file (the CLI reads it), atomically.
@@ -264,21 +259,4 @@ fn pipeline(estimator: &Estimator) -> Option<&rede::data::FeaturePipeline> {
 /// A tensor as a float64 NumPy array of its shape.
 fn array<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
     Ok(PyArray1::from_vec(py, t.to_vec_f64()).reshape(t.shape())?.into_any())
-}
-
-/// A file name in the temporary folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("rede-py-{}-{}.safetensors", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        Scratch(std::env::temp_dir().join(name))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(Path::new(&self.0));
-    }
 }
