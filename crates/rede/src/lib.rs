@@ -48,6 +48,7 @@ pub mod io;
 pub mod layout;
 pub mod model_selection;
 pub mod nn;
+pub mod onnx;
 mod ops;
 pub mod optim;
 pub mod parallel;

@@ -24,7 +24,8 @@ pub use idx::Idx;
 pub use missing::{Impute, NA_TOKENS};
 pub use mnist::Mnist;
 pub use pipeline::{
-    FeaturePipeline, PipelineOptions, Preprocessing, Task, Unseen, MAX_FEATURE_BYTES, MAX_INFERRED_CLASSES,
+    ColumnEncoding, FeaturePipeline, PipelineOptions, Preprocessing, Task, Unseen, MAX_FEATURE_BYTES,
+    MAX_INFERRED_CLASSES,
 };
 pub use scale::{MinMaxScaler, StandardScaler};
 pub use split::{stratified_split, train_test_split};

@@ -103,6 +103,23 @@ impl Default for PipelineOptions {
     }
 }
 
+/// How one input column is encoded, as [`FeaturePipeline::encodings`] shows it
+/// (for exporters that rebuild the preprocessing elsewhere, such as ONNX).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ColumnEncoding<'a> {
+    /// One feature, `(x − shift) / scale`.
+    Numeric {
+        /// Subtracted first (the training mean, or 0 without standardizing).
+        shift: f64,
+        /// Divided by next (the training standard deviation, or 1).
+        scale: f64,
+        /// What a missing value becomes before scaling (`--impute`), if anything.
+        fill: Option<f64>,
+    },
+    /// One indicator feature per category of a text column.
+    OneHot(&'a OneHotEncoder),
+}
+
 /// How one input column becomes feature columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -338,6 +355,29 @@ impl FeaturePipeline {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Each input column's name and encoding, in training order (the feature
+    /// tensor's columns are their outputs, concatenated).
+    pub fn encodings(&self) -> Vec<(&str, ColumnEncoding<'_>)> {
+        fn view(c: &InputColumn) -> ColumnEncoding<'_> {
+            match &c.encoding {
+                Encoding::Numeric { shift, scale, fill } => {
+                    ColumnEncoding::Numeric { shift: *shift, scale: *scale, fill: *fill }
+                }
+                Encoding::OneHot { encoder } => ColumnEncoding::OneHot(encoder),
+            }
+        }
+        self.inputs.iter().map(|c| (c.name.as_str(), view(c))).collect()
+    }
+
+    /// The `(shift, scale)` of a regression target: predictions are `output · scale + shift`
+    /// (`None` for classification).
+    pub fn target_scaling(&self) -> Option<(f64, f64)> {
+        match self.target_encoding {
+            TargetEncoding::Values { shift, scale } => Some((shift, scale)),
+            TargetEncoding::Classes { .. } => None,
+        }
     }
 
     /// The pipeline as JSON.

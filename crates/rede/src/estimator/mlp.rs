@@ -84,6 +84,10 @@ impl Callback for Forward<'_> {
     fn on_epoch_end(&mut self, record: &EpochRecord) {
         self.0.on_epoch_end(record);
     }
+
+    fn should_stop(&self) -> bool {
+        self.0.should_stop()
+    }
 }
 
 impl Mlp {

@@ -9,4 +9,10 @@ pub trait Callback {
 
     /// After each epoch, with its record.
     fn on_epoch_end(&mut self, _record: &EpochRecord) {}
+
+    /// Asked after each mini-batch: `true` ends training there (e.g. on Ctrl-C).
+    /// The interrupted epoch is recorded over the batches it ran, and the weights are kept.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }

@@ -173,6 +173,9 @@ impl<'a> Trainer<'a> {
                     break;
                 }
             }
+            if self.stop_requested() {
+                break;
+            }
         }
         if let Some(best) = best_weights {
             for (p, b) in model.parameters().iter().zip(&best) {
@@ -197,6 +200,11 @@ impl<'a> Trainer<'a> {
             Task::Regression => train_test_split(train.len(), f, self.config.seed)?,
         };
         Ok((train.subset(&fit)?, Some(train.subset(&held_out)?)))
+    }
+
+    /// Whether a callback asks to end training now.
+    fn stop_requested(&self) -> bool {
+        self.callbacks.iter().any(|cb| cb.should_stop())
     }
 
     fn train_epoch(
@@ -232,6 +240,9 @@ impl<'a> Trainer<'a> {
             seen += x.shape()[0];
             for cb in &mut self.callbacks {
                 cb.on_batch_end(epoch, i + 1, n_batches, value);
+            }
+            if self.stop_requested() {
+                break;
             }
         }
         model.set_training(false);
