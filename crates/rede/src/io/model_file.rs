@@ -39,14 +39,31 @@ pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, 
     let mut info: HashMap<String, String> = metadata.clone().into_iter().collect();
     info.insert(KEY_FORMAT.into(), FORMAT_VERSION.into());
     info.insert(KEY_VERSION.into(), env!("CARGO_PKG_VERSION").into());
-    let spec = serde_json::to_string(&module.spec()).map_err(|e| Error::file(path, format!("architecture: {e}")))?;
+    let spec = module.spec().ok_or_else(|| {
+        Error::file(
+            path,
+            "this module has no LayerSpec (a user-defined module), so its architecture cannot be saved; \
+             save its weights with module.state_dict().save(path) and load them into a new instance \
+             with load_state_dict",
+        )
+    })?;
+    let spec = serde_json::to_string(&spec).map_err(|e| Error::file(path, format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
-    let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = module
-        .named_parameters()
-        .into_iter()
+    write_atomic(path, &serialize(path, &module.named_parameters(), info)?)
+}
+
+/// The safetensors bytes of named tensors (each in its own element type) with header `metadata`;
+/// `path` names the file in errors.
+pub(crate) fn serialize(
+    path: &Path,
+    tensors: &[(String, Tensor)],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = tensors
+        .iter()
         .map(|(name, t)| {
-            let (dtype, bytes) = tensor_bytes(&t);
-            (name, dtype, bytes, t.shape().to_vec())
+            let (dtype, bytes) = tensor_bytes(t);
+            (name.clone(), dtype, bytes, t.shape().to_vec())
         })
         .collect();
     let views = named
@@ -57,9 +74,7 @@ pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, 
                 .map_err(|e| Error::file(path, e.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(info.into_iter().collect()))
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    write_atomic(path, &bytes)
+    safetensors::serialize(views, Some(metadata.into_iter().collect())).map_err(|e| Error::file(path, e.to_string()))
 }
 
 /// Loads a model saved by [`save_model`], validating the header, the format
@@ -109,7 +124,7 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
 }
 
 /// A tensor from a safetensors view of f32 or f64 data.
-fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
+pub(crate) fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
     let data = view.data();
     let shape = view.shape();
     let t = match view.dtype() {

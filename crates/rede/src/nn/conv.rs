@@ -122,9 +122,9 @@ impl Module for Conv2d {
         p
     }
 
-    fn spec(&self) -> LayerSpec {
+    fn spec(&self) -> Option<LayerSpec> {
         let w = self.weight.shape();
-        LayerSpec::Conv2d {
+        Some(LayerSpec::Conv2d {
             in_channels: w[1] * self.options.groups,
             out_channels: w[0],
             kernel_size: [w[2], w[3]],
@@ -133,7 +133,7 @@ impl Module for Conv2d {
             dilation: self.options.dilation,
             groups: self.options.groups,
             bias: self.bias.is_some(),
-        }
+        })
     }
 }
 
@@ -194,9 +194,9 @@ impl Module for Conv1d {
         p
     }
 
-    fn spec(&self) -> LayerSpec {
+    fn spec(&self) -> Option<LayerSpec> {
         let w = self.weight.shape();
-        LayerSpec::Conv1d {
+        Some(LayerSpec::Conv1d {
             in_channels: w[1] * self.options.groups,
             out_channels: w[0],
             kernel_size: w[2],
@@ -205,7 +205,7 @@ impl Module for Conv1d {
             dilation: self.options.dilation,
             groups: self.options.groups,
             bias: self.bias.is_some(),
-        }
+        })
     }
 }
 
@@ -243,8 +243,8 @@ impl Module for Flatten {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Flatten { start_dim: self.start_dim, end_dim: self.end_dim }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Flatten { start_dim: self.start_dim, end_dim: self.end_dim })
     }
 }
 

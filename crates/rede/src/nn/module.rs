@@ -1,7 +1,7 @@
 //! The `Module` abstraction every layer and model implements, and [`LayerSpec`],
 //! the architecture as serializable data.
 
-use super::Initializer;
+use super::{Initializer, LoadReport, StateDict};
 use crate::{Result, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +31,27 @@ pub trait Module: Send + Sync {
     /// Switches between training (dropout active, batch statistics) and evaluation behaviour.
     fn set_training(&mut self, _training: bool) {}
 
-    /// The architecture as data, so a saved model can be rebuilt.
-    fn spec(&self) -> LayerSpec;
+    /// The architecture as data, so a saved model can be rebuilt with
+    /// [`crate::io::save_model`]. `None` (the default) for a module that no
+    /// [`LayerSpec`] describes, such as a user-defined one: save its weights with
+    /// [`Module::state_dict`] instead.
+    fn spec(&self) -> Option<LayerSpec> {
+        None
+    }
+
+    /// Every parameter and buffer by name, as PyTorch's `state_dict()`: the weights
+    /// without the architecture, for any module. See [`StateDict`].
+    fn state_dict(&self) -> StateDict {
+        StateDict::of(self)
+    }
+
+    /// Copies `state`'s tensors into this module's parameters and buffers (in place),
+    /// matching them by name. With `strict`, any missing, unexpected or mis-shaped
+    /// name is an error and nothing is copied; otherwise the tensors that fit are
+    /// copied and the [`LoadReport`] lists the rest.
+    fn load_state_dict(&self, state: &StateDict, strict: bool) -> Result<LoadReport> {
+        state.load_into(self, strict)
+    }
 }
 
 /// A serializable description of a layer or model. `build` turns it into a
