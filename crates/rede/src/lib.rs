@@ -60,4 +60,6 @@ pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use ops::conv::{Conv1dOptions, Conv2dOptions};
+pub use ops::conv_transpose::ConvTranspose2dOptions;
+pub use ops::pool_indices::MaxPool2dOptions;
 pub use tensor::{Rng, Tensor, TensorId};

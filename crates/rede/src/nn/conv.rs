@@ -341,7 +341,7 @@ pub(crate) fn build_family(spec: &LayerSpec, dtype: DType, rng: &mut Rng) -> Opt
         LayerSpec::Lstm(config) => boxed(Lstm::with_dtype(config, dtype, rng)),
         LayerSpec::Gru(config) => boxed(Gru::with_dtype(config, dtype, rng)),
         LayerSpec::LastStep => boxed(Ok(LastStep)),
-        _ => return None,
+        _ => return super::transformer::build_family(spec, dtype, rng),
     })
 }
 
@@ -398,6 +398,6 @@ pub(crate) fn describe_family(spec: &LayerSpec) -> String {
             )
         }
         LayerSpec::LastStep => "LastStep".into(),
-        other => format!("{other:?}"),
+        other => super::transformer::describe_family(other).unwrap_or_else(|| format!("{other:?}")),
     }
 }

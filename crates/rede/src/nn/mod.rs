@@ -34,6 +34,7 @@ mod sequential;
 mod spec;
 mod state_dict;
 mod summary;
+mod transformer;
 
 pub use activation::{Activation, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv1d, Conv2d, Flatten};
@@ -53,3 +54,4 @@ pub use sequential::{mlp, mlp_spec, Sequential};
 pub use spec::ModelSpec;
 pub use state_dict::{LoadReport, ShapeMismatch, StateDict};
 pub use summary::summary;
+pub use transformer::{LayerNorm, MultiheadAttention, PositionalEmbedding};

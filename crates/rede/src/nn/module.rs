@@ -246,4 +246,35 @@ pub enum LayerSpec {
         /// The sizes it becomes; their product must equal its size.
         sizes: Vec<usize>,
     },
+    /// Layer normalization over the trailing dimensions.
+    LayerNorm {
+        /// The trailing dimensions normalized together (e.g. `[512]`).
+        normalized_shape: Vec<usize>,
+        /// Added to the variance (default 1e-5).
+        #[serde(default = "crate::nn::conv::bn_eps")]
+        eps: f64,
+        /// Learned per-element scale and shift (default true).
+        #[serde(default = "crate::nn::conv::yes")]
+        elementwise_affine: bool,
+    },
+    /// Multi-head self-attention over `[N, T, E]`.
+    MultiheadAttention {
+        /// The model width E.
+        embed_dim: usize,
+        /// Heads; E must divide by it.
+        num_heads: usize,
+        /// Whether each position attends only to itself and earlier ones (default false).
+        #[serde(default)]
+        causal: bool,
+        /// Whether the projections have biases (default true).
+        #[serde(default = "crate::nn::conv::yes")]
+        bias: bool,
+    },
+    /// Learned positional embeddings added to `[N, T, D]`.
+    PositionalEmbedding {
+        /// The longest sequence.
+        max_len: usize,
+        /// Vector length D.
+        embedding_dim: usize,
+    },
 }

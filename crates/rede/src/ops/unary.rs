@@ -12,7 +12,7 @@ impl Tensor {
     }
 
     /// Applies `op` and records `rule(grad, x, y)` as its backward.
-    fn unary_op(
+    pub(crate) fn unary_op(
         &self,
         op: UnaryOp,
         name: &'static str,
