@@ -9,7 +9,7 @@
 //!
 //! Options: `--epochs N` (5), `--seed S` (0), `--seq-len T` (64), `--width D` (64),
 //! `--heads H` (4), `--batch-size B` (32), `--steps S` (batches per epoch, 100),
-//! `--sample N` (characters to sample at the end, 300). The last 10% of the text is
+//! `--sample N` (characters to sample at the end, 300), `--lr` (Adam's step, 3e-3). The last 10% of the text is
 //! held out, as in the `char_lm` LSTM example: each epoch prints the training loss and
 //! the held-out loss in bits per character, and the final JSON line reports the
 //! held-out loss as `val_bits_per_char`.
@@ -30,6 +30,7 @@ struct Args {
     batch_size: usize,
     steps: usize,
     sample: usize,
+    lr: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
         batch_size: 32,
         steps: 100,
         sample: 300,
+        lr: 3e-3,
     };
     let mut file = None;
     let mut it = std::env::args().skip(1);
@@ -62,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
             "--batch-size" => a.batch_size = n()?.max(1),
             "--steps" => a.steps = n()?.max(1),
             "--sample" => a.sample = n()?,
+            "--lr" => a.lr = v.parse().map_err(|_| format!("--lr: '{v}' is not a number"))?,
             other => return Err(format!("unknown option {other} (see the example's header)")),
         }
     }
@@ -204,7 +207,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = Rng::seed(args.seed);
     let model = CharTransformer::new(vocab.len(), &args, &mut rng)?;
     println!("{} characters, vocabulary of {}, {} parameters", ids.len(), vocab.len(), model.num_parameters());
-    let mut optimizer = Adam::new(model.parameters(), AdamConfig { lr: 2e-3, ..Default::default() })?;
+    let mut optimizer = Adam::new(model.parameters(), AdamConfig { lr: args.lr, ..Default::default() })?;
     let (mut train_seconds, mut val) = (0.0, f64::NAN);
     for epoch in 1..=args.epochs {
         let started = Instant::now();
