@@ -47,6 +47,8 @@ pub mod estimator;
 pub mod io;
 pub mod layout;
 pub mod model_selection;
+#[cfg(feature = "ndarray")]
+mod ndarray_interop;
 pub mod nn;
 mod ops;
 pub mod optim;
