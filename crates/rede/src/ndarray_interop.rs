@@ -26,6 +26,7 @@ impl<T: Element> From<ArrayD<T>> for Tensor {
 impl Tensor {
     /// The elements as an `ndarray` array of `T` (converted from this tensor's type).
     pub fn to_ndarray<T: Element>(&self) -> ArrayD<T> {
-        ArrayD::from_shape_vec(IxDyn(self.shape()), self.to_vec::<T>()).expect("a tensor's element count matches its shape")
+        ArrayD::from_shape_vec(IxDyn(self.shape()), self.to_vec::<T>())
+            .expect("a tensor's element count matches its shape")
     }
 }

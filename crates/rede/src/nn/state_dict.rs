@@ -87,7 +87,8 @@ impl StateDict {
         let path = path.as_ref();
         let named: Vec<(String, Tensor)> = self.tensors.iter().map(|(n, t)| (n.clone(), t.clone())).collect();
         let metadata = HashMap::from([(KEY_CONTENT.to_string(), CONTENT.to_string())]);
-        write_atomic(path, &serialize(path, &named, metadata)?)
+        let bytes = serialize(&named, metadata).map_err(|e| Error::file(path, e.to_string()))?;
+        write_atomic(path, &bytes)
     }
 
     /// Reads every f32 or f64 tensor of a `.safetensors` file: one written by

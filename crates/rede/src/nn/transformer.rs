@@ -22,7 +22,7 @@ impl LayerNorm {
 
     /// A layer with the given eps, with or without the learned scale and shift.
     pub fn with_options(normalized_shape: &[usize], eps: f64, affine: bool, dtype: DType) -> Result<LayerNorm> {
-        if normalized_shape.is_empty() || normalized_shape.contains(&0) || !(eps > 0.0) {
+        if normalized_shape.is_empty() || normalized_shape.contains(&0) || eps.is_nan() || eps <= 0.0 {
             return Err(Error::invalid(
                 "LayerNorm",
                 format!(

@@ -35,11 +35,11 @@ impl Tensor {
         }
         let mut scores = q.matmul(&k.transpose(-2, -1)?)?.div_scalar((d as f64).sqrt());
         if let Some(m) = mask {
-            scores = scores.add(&m.to_dtype(scores.dtype()))?;
+            scores = scores.add(&m.to_dtype(scores.dtype()).to_device(scores.device())?)?;
         }
         if causal {
             let (tq, tk) = (q.shape()[q.rank() - 2], k.shape()[k.rank() - 2]);
-            scores = scores.add(&causal_mask(tq, tk, scores.dtype())?)?;
+            scores = scores.add(&causal_mask(tq, tk, scores.dtype())?.to_device(scores.device())?)?;
         }
         scores.softmax(-1)?.matmul(v)
     }

@@ -33,7 +33,10 @@ fn dilate(x: &Tensor, dim: usize, stride: usize) -> Result<Tensor> {
     }
     let mut zeros = x.shape().to_vec();
     zeros.insert(dim + 1, stride - 1);
-    let spread = Tensor::cat(&[&x.unsqueeze(dim as isize + 1)?, &Tensor::zeros(&zeros, x.dtype())], dim as isize + 1)?;
+    let spread = Tensor::cat(
+        &[&x.unsqueeze(dim as isize + 1)?, &Tensor::zeros(&zeros, x.dtype()).to_device(x.device())?],
+        dim as isize + 1,
+    )?;
     let mut shape = x.shape().to_vec();
     shape[dim] = n * stride;
     spread.reshape(&shape)?.narrow(dim as isize, 0, (n - 1) * stride + 1)

@@ -40,7 +40,7 @@ impl Tensor {
                 format!("normalized_shape {normalized_shape:?} must end the input's shape {:?}", self.shape()),
             ));
         }
-        if !(eps > 0.0) {
+        if eps.is_nan() || eps <= 0.0 {
             return Err(Error::invalid(OP, format!("eps must be positive, got {eps}")));
         }
         check_affine(OP, self, weight, normalized_shape)?;
@@ -73,7 +73,7 @@ impl Tensor {
                 format!("needs [N, C, ...] with C divisible by {groups} groups, got {:?}", self.shape()),
             ));
         }
-        if !(eps > 0.0) {
+        if eps.is_nan() || eps <= 0.0 {
             return Err(Error::invalid(OP, format!("eps must be positive, got {eps}")));
         }
         let c = self.shape()[1];

@@ -91,7 +91,8 @@ impl Tensor {
                 (row * w as isize + col) as f64
             })
             .collect();
-        let indices = Tensor::from_vec(positions, &[n, c, out[0], out[1]])?.to_dtype(self.dtype());
+        let indices =
+            Tensor::from_vec(positions, &[n, c, out[0], out[1]])?.to_dtype(self.dtype()).to_device(self.device())?;
         Ok((values, indices))
     }
 }

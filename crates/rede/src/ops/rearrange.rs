@@ -70,9 +70,9 @@ impl Tensor {
             let block = |n: usize, like: &Tensor| {
                 let mut shape = like.shape().to_vec();
                 shape[d] = n;
-                Tensor::full(&shape, value, like.dtype())
+                Tensor::full(&shape, value, like.dtype()).to_device(like.device())
             };
-            let (before, after) = (block(pair[0], &out), block(pair[1], &out));
+            let (before, after) = (block(pair[0], &out)?, block(pair[1], &out)?);
             out = Tensor::cat(&[&before, &out, &after], d as isize)?;
         }
         Ok(out)

@@ -50,7 +50,7 @@ impl Tensor {
             order.extend(idx.into_iter().map(|i| i as f64));
         }
         let order = Tensor::from_vec(order, moved.shape())?.to_dtype(self.dtype());
-        Ok(order.transpose(d as isize, last as isize)?.contiguous())
+        order.transpose(d as isize, last as isize)?.contiguous().to_device(self.device())
     }
 
     /// The `k` largest (or smallest) values along `axis`, in order, and their positions.

@@ -14,14 +14,14 @@ impl Tensor {
         if n == 0 {
             let mut shape = self.shape().to_vec();
             shape[d] = 1;
-            x = Tensor::ones(&shape, self.dtype());
+            x = Tensor::ones(&shape, self.dtype()).to_device(self.device())?;
             n = 1;
         }
         while n > 1 {
             if n % 2 == 1 {
                 let mut one = x.shape().to_vec();
                 one[d] = 1;
-                x = Tensor::cat(&[&x, &Tensor::ones(&one, x.dtype())], d as isize)?;
+                x = Tensor::cat(&[&x, &Tensor::ones(&one, x.dtype()).to_device(x.device())?], d as isize)?;
                 n += 1;
             }
             x = x.narrow(d as isize, 0, n / 2)?.mul(&x.narrow(d as isize, n / 2, n / 2)?)?;
@@ -68,7 +68,7 @@ impl Tensor {
         let d = normalize_axis("cumsum", axis, self.rank())?;
         let n = self.shape()[d];
         let upper: Vec<f64> = (0..n * n).map(|p| if p / n <= p % n { 1.0 } else { 0.0 }).collect();
-        let upper = Tensor::from_vec(upper, &[n, n])?.to_dtype(self.dtype());
+        let upper = Tensor::from_vec(upper, &[n, n])?.to_dtype(self.dtype()).to_device(self.device())?;
         let last = self.rank() as isize - 1;
         self.transpose(d as isize, last)?.matmul(&upper)?.transpose(d as isize, last)
     }

@@ -23,7 +23,7 @@ pub fn cross_entropy_probs(logits: &Tensor, targets: &Tensor, options: &CrossEnt
     let mut p = targets.affine(1.0 - eps, eps / c as f64);
     if options.weight.is_some() {
         let w = class_weights(OP, options.weight.as_ref(), c)?;
-        p = p.mul(&Tensor::from_vec(w, &[c])?.to_dtype(logits.dtype()))?;
+        p = p.mul(&Tensor::from_vec(w, &[c])?.to_dtype(logits.dtype()).to_device(logits.device())?)?;
     }
     let losses = p.mul(&logits.log_softmax(1)?)?.sum(&[1], false)?.neg();
     reduce(losses, options.reduction, n as f64)
