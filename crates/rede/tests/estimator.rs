@@ -131,6 +131,10 @@ fn tables_with_text_columns_fit_save_and_load() {
     assert_eq!(back.loss_curve(), clf.loss_curve());
     assert_eq!(back.metadata()["rede.note"], "hi");
     assert_eq!(back.pipeline().unwrap().feature_names(), ["color=blue", "color=green", "color=red", "size"]);
+    // The typed loaders: the right kind comes back, the wrong one is an error naming the right loader.
+    assert_eq!(MlpClassifier::load(&path).unwrap().predict_table(&t).unwrap(), clf.predict_table(&t).unwrap());
+    let err = MlpRegressor::load(&path).err().unwrap().to_string();
+    assert!(err.contains("m.safetensors") && err.contains("MlpClassifier::load"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

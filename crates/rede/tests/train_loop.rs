@@ -1,7 +1,7 @@
 //! The fit loop, with a tiny linear model defined here and plain SGD.
 
 use rede::data::Dataset;
-use rede::nn::{LayerSpec, Module};
+use rede::nn::Module;
 use rede::optim::{Sgd, SgdConfig};
 use rede::train::{EarlyStopping, Monitor, Task, TrainConfig, Trainer};
 use rede::{DType, Result, Rng, Tensor};
@@ -24,9 +24,6 @@ impl Module for Affine {
     }
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         vec![("w".into(), self.w.clone()), ("b".into(), self.b.clone())]
-    }
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Sequential { layers: vec![] }
     }
 }
 
