@@ -167,3 +167,16 @@ fn bad_inputs_are_clear_errors() {
     let mut bad = MlpClassifier::new(MlpParams { hidden_layer_sizes: vec![0], ..small(5) });
     assert!(err(bad.fit(&d.x, &d.y)).contains("hidden_layer_sizes"));
 }
+
+#[test]
+fn a_device_that_cannot_be_used_is_a_fit_error_naming_it() {
+    let d = moons();
+    for solver in [Solver::Adam, Solver::Lbfgs] {
+        let mut clf = MlpClassifier::new(MlpParams { device: rede::Device::Cuda(999), solver, ..small(5) });
+        let err = clf.fit(&d.x, &d.y).unwrap_err().to_string();
+        assert!(err.contains("cuda:999"), "{solver:?}: {err}");
+    }
+    // The device is where training runs, not part of the model: it is not saved.
+    let json = serde_json::to_string(&MlpParams { device: rede::Device::Cuda(3), ..small(5) }).unwrap();
+    assert!(!json.contains("device"), "{json}");
+}
