@@ -177,9 +177,13 @@ impl Tensor {
 
 /// Splits `g` between `a` and `b`: all to the one that wins `op`, half each on ties.
 fn split_by(g: &Tensor, a: &Tensor, b: &Tensor, op: CmpOp) -> Result<(Tensor, Tensor)> {
-    let wins = a.compare(b, op)?;
     let ties = a.compare(b, CmpOp::Eq)?.mul_scalar(0.5);
-    let share_a = wins.add(&ties)?;
-    let share_b = share_a.map_unary(crate::backend::UnaryOp::Affine(-1.0, 1.0));
+    let wins_a = a.compare(b, op)?;
+    let wins_b = b.compare(a, op)?;
+    // Where a NaN makes the pair unordered, both operands get g, as in PyTorch.
+    let unordered =
+        wins_a.add(&wins_b)?.add(&ties.mul_scalar(2.0))?.map_unary(crate::backend::UnaryOp::Affine(-1.0, 1.0));
+    let share_a = wins_a.add(&ties)?.add(&unordered)?;
+    let share_b = wins_b.add(&ties)?.add(&unordered)?;
     Ok((g.mul(&share_a)?, g.mul(&share_b)?))
 }

@@ -80,6 +80,9 @@ pub(crate) fn window_count(len: usize, kernel: usize, stride: usize, padding: us
     (span <= padded).then(|| (padded - span) / stride + 1)
 }
 
+/// The most elements a convolution's output, or one sample's patch matrix, may hold.
+const MAX_ELEMENTS: usize = 1 << 31;
+
 /// Checks the operands of a convolution and works out its sizes.
 fn geometry(op: &'static str, x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> Result<ConvGeometry> {
     same_dtype(op, x, w)?;
@@ -123,6 +126,18 @@ fn geometry(op: &'static str, x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Co
             ),
         ));
     };
+    // Checked sizes: a huge padding or input must be an error here, not an allocation that aborts.
+    let count = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS);
+    if count(&[xs[0], out_c, oh, ow]).is_none() || count(&[c / g, ws[2], ws[3], oh, ow]).is_none() {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "the output [{}, {out_c}, {oh}, {ow}] or its patch matrix would hold more than 2^31 elements \
+                 (input {xs:?}, padding {:?}, stride {:?})",
+                xs[0], o.padding, o.stride
+            ),
+        ));
+    }
     Ok(ConvGeometry {
         batch: xs[0],
         in_channels: c,
@@ -229,5 +244,13 @@ mod tests {
         let w = Tensor::zeros(&[1, 1, 5, 5], DType::F32);
         let e = x.conv2d(&w, None, Conv2dOptions::default().padding(1)).unwrap_err().to_string();
         assert!(e.contains("conv2d") && e.contains("larger than the padded input 4x4"), "{e}");
+    }
+
+    #[test]
+    fn an_output_too_large_to_allocate_is_an_error() {
+        let x = Tensor::zeros(&[1, 1, 8, 8], DType::F32);
+        let w = Tensor::zeros(&[1, 1, 3, 3], DType::F32);
+        let e = x.conv2d(&w, None, Conv2dOptions::default().padding(1 << 31)).unwrap_err().to_string();
+        assert!(e.contains("conv2d") && e.contains("more than 2^31 elements"), "{e}");
     }
 }

@@ -25,7 +25,7 @@ template <typename T> __device__ T unary_op(int op, T x, double a, double b) {
         case 4: return m_abs(x);
         case 5: return x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : (T)0);
         case 6: return (T)1 / x;
-        case 7: return x > (T)0 ? x : (T)0;
+        case 7: return (x > (T)0 || is_nan((double)x)) ? x : (T)0;  // NaN stays NaN, as in PyTorch
         case 8: return x > (T)0 ? x : x * (T)a;
         case 9: return sigmoid(x);
         case 10: return m_tanh(x);
@@ -33,7 +33,11 @@ template <typename T> __device__ T unary_op(int op, T x, double a, double b) {
         case 12: return (T)(normal_cdf((double)x) + (double)x * normal_pdf((double)x));
         case 13: return (T)softplus((double)x);
         case 14: return m_pow(x, (T)a);
-        case 15: { T lo = x > (T)a ? x : (T)a; return lo < (T)b ? lo : (T)b; }
+        case 15: {
+            if (is_nan((double)x)) return x;
+            T lo = x > (T)a ? x : (T)a;
+            return lo < (T)b ? lo : (T)b;
+        }
         case 16: return x * (T)a + (T)b;
         default: return x > (T)0 ? (T)1 : (T)0;
     }
@@ -46,9 +50,11 @@ template <typename T> __device__ T binary_op(int op, T x, T y) {
         case 2: return x * y;
         case 3: return x / y;
         case 4: return m_pow(x, y);
-        case 5: return (x >= y || is_nan((double)y)) ? x : y;
-        case 6: return (x <= y || is_nan((double)y)) ? x : y;
-        case 7: return y > (T)0 ? x : (T)0;
+        // A NaN in either operand is the result of maximum and minimum.
+        case 5: return (is_nan((double)x) || x >= y) ? x : y;
+        case 6: return (is_nan((double)x) || x <= y) ? x : y;
+        // ReLU's backward passes the gradient where the output is NaN.
+        case 7: return y <= (T)0 ? (T)0 : x;
         case 8: return x == y ? (T)1 : (T)0;
         case 9: return x != y ? (T)1 : (T)0;
         case 10: return x < y ? (T)1 : (T)0;

@@ -1,13 +1,16 @@
 // Reductions over trailing axes (one block per output row, accumulated in
 // double) and column sums. Op codes match `reduce_code` in reduce.rs.
 
-// Whether (v, i) replaces the running (best, bi) for op; ties keep the lower index.
+// Whether (v, i) replaces the running (best, bi) for op; ties keep the lower
+// index. For the arg reductions a NaN beats every number (the first NaN wins).
 __device__ __forceinline__ bool better(int op, double v, u64 i, double best, u64 bi) {
+    bool vn = is_nan(v), bn = is_nan(best);
     switch (op) {
-        case 1: return v > best || is_nan(v);
-        case 2: return v < best || is_nan(v);
-        case 3: return v > best || (v == best && i < bi);
-        default: return v < best || (v == best && i < bi);
+        case 1: return v > best || vn;
+        case 2: return v < best || vn;
+        default:
+            if (vn || bn) return vn && (!bn || i < bi);
+            return (op == 3 ? v > best : v < best) || (v == best && i < bi);
     }
 }
 
