@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use rede::data::Task;
 use rede::estimator::{Estimator, HiddenActivation, LearningRate, MlpClassifier, MlpParams, MlpRegressor, Solver};
 use rede::io::StagedFiles;
+use rede::Device;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,9 @@ pub struct TrainArgs {
     /// Seed of the weights, shuffles, splits and generated datasets.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where to train: auto (a CUDA GPU when this build and machine have one), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto", value_name = "DEVICE", value_parser = parse_device)]
+    pub device: DeviceArg,
     /// Where MNIST's files are (default: $REDE_DATA_DIR/mnist, then the cache).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -147,6 +151,32 @@ fn parse_batch_size(s: &str) -> Result<BatchSize, String> {
             Ok(n) if n > 0 => Ok(BatchSize(Some(n))),
             _ => Err(format!("'{s}' is not auto or a whole number above 0")),
         },
+    }
+}
+
+/// `--device`: `None` for auto.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceArg(Option<Device>);
+
+/// Parses `--device`; a device this build or machine cannot use is an error here (exit 2).
+fn parse_device(s: &str) -> Result<DeviceArg, String> {
+    if s == "auto" {
+        return Ok(DeviceArg(None));
+    }
+    let device = parse::<Device>(s)?;
+    device.check_available().map_err(|e| format!("{e}"))?;
+    Ok(DeviceArg(Some(device)))
+}
+
+impl DeviceArg {
+    /// The device to train on; auto picks CUDA device 0 when present, except for
+    /// L-BFGS, which runs on the CPU.
+    fn resolve(self, solver: Solver) -> Device {
+        match self.0 {
+            Some(device) => device,
+            None if solver == Solver::Lbfgs => Device::Cpu,
+            None => Device::cuda_if_available(0),
+        }
     }
 }
 
@@ -193,6 +223,7 @@ impl TrainArgs {
             early_stopping: self.early_stopping,
             validation_fraction: self.validation_fraction,
             n_iter_no_change: self.patience,
+            device: self.device.resolve(self.solver),
             ..MlpParams::default()
         };
         params.validate().map_err(|e| CliError::new(format!("bad training option: {e}")))?;

@@ -357,3 +357,25 @@ fn training_saves_the_model_even_when_the_reader_stops_early() {
     assert!(status.success(), "{status:?}");
     assert!(s.path("model.safetensors").exists(), "the model is saved before the report is printed");
 }
+
+#[test]
+fn a_device_that_cannot_be_used_stops_training_with_the_reason() {
+    let s = Scratch::new();
+    s.write("train.csv", two_blobs(40));
+    let train = |device: &str| {
+        let args = ["train", "--data", "train.csv", "--target", "y", "--epochs", "2", "--quiet", "--device", device];
+        s.rede(&args).output().unwrap()
+    };
+    // No machine has a 1000th GPU; `tpu` is no device at all.
+    for (device, expected) in [("cuda:999", "cuda:999"), ("tpu", "'tpu' is not a device")] {
+        let out = train(device);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--device {device}: {stderr}");
+        assert!(stderr.contains(expected) && !stderr.contains("panicked"), "{stderr}");
+        assert!(!s.path("model.safetensors").exists(), "nothing is written");
+    }
+    // auto trains wherever it can, and the CPU always can.
+    for device in ["auto", "cpu"] {
+        assert!(train(device).status.success(), "--device {device}");
+    }
+}

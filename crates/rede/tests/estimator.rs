@@ -188,3 +188,16 @@ fn large_tables_predict_a_part_at_a_time_with_the_same_results() {
         assert!(part.iter().zip(&alone).all(|(a, b)| (a - b).abs() < 1e-6), "row {probe}: {part:?} {alone:?}");
     }
 }
+
+#[test]
+fn a_device_that_cannot_be_used_is_a_fit_error_naming_it() {
+    let d = moons();
+    for solver in [Solver::Adam, Solver::Lbfgs] {
+        let mut clf = MlpClassifier::new(MlpParams { device: rede::Device::Cuda(999), solver, ..small(5) });
+        let err = clf.fit(&d.x, &d.y).err().expect("fitting on a missing GPU fails").to_string();
+        assert!(err.contains("cuda:999"), "{solver:?}: {err}");
+    }
+    // The device is where training runs, not part of the model: it is not saved.
+    let json = serde_json::to_string(&MlpParams { device: rede::Device::Cuda(3), ..small(5) }).unwrap();
+    assert!(!json.contains("device"), "{json}");
+}

@@ -7,7 +7,7 @@ use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Preprocessing
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
 use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, TrainConfig, Trainer};
-use crate::{no_grad, Error, Result, Rng, Tensor};
+use crate::{no_grad, Device, Error, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -270,11 +270,16 @@ impl Mlp {
         if let Some(cb) = callback {
             trainer = trainer.with_callback(Forward(cb));
         }
+        // The network trains on the device (where the optimizer keeps its state
+        // from the first call on) and comes back to the host for everything else.
+        fitted.model.to_device(p.device)?;
         if fitted.optimizer.is_none() {
             fitted.optimizer = Some(make_optimizer(&p, fitted.model.parameters())?);
         }
         let optimizer = fitted.optimizer.as_mut().expect("just made");
-        let history = trainer.fit(&mut *fitted.model, &mut **optimizer, &train, validation.as_ref())?;
+        let history = trainer.fit(&mut *fitted.model, &mut **optimizer, &train, validation.as_ref());
+        fitted.model.to_device(Device::Cpu)?;
+        let history = history?;
         fitted.model.set_training(false);
         for record in &history.epochs {
             self.record.push(record);
@@ -300,6 +305,12 @@ impl Mlp {
     /// evaluations, in one optimizer step. The loss curve gets one entry per
     /// loss evaluation (line-search trials included).
     fn run_lbfgs(&mut self, data: &Dataset, mut callback: Option<&mut dyn Callback>) -> Result<()> {
+        if self.params.device != Device::Cpu {
+            return Err(Error::invalid(
+                "fit",
+                format!("the lbfgs solver runs on the cpu only, not {}; use adam or sgd there", self.params.device),
+            ));
+        }
         let p = self.params.clone();
         let task = self.train_task();
         let fitted = self.fitted.as_mut().expect("initialized before training");

@@ -46,7 +46,7 @@ fn sign(w: f64) -> f64 {
     }
 }
 
-pub(crate) use crate::backend::{Slot, UpdateRule};
+pub(crate) use crate::backend::{Decay, Slot, UpdateRule, UpdateSpec};
 
 /// One parameter's state buffers in one buffer on the parameter's device, in
 /// its element type as PyTorch keeps them (for f32 parameters that halves the

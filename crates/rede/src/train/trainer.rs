@@ -135,6 +135,11 @@ impl<'a> Trainer<'a> {
         let mut rng = Rng::seed(self.config.seed);
         let (train, held_out) = self.split_validation(train, validation)?;
         let validation = validation.or(held_out.as_ref());
+        // The data goes to the model's device once; batches are then gathered there.
+        let device = model.device();
+        let train = train.to_device(device)?;
+        let validation = validation.map(|v| v.to_device(device)).transpose()?;
+        let validation = validation.as_ref();
         let mut tracker = self.config.early_stopping.map(Tracker::new);
         let mut best_weights: Option<Vec<Tensor>> = None;
         let mut history = History::default();
@@ -284,6 +289,7 @@ pub fn evaluate(
     model.set_training(false);
     no_grad(|| {
         let (mut total, mut truth, mut predicted) = (0.0, Vec::new(), Vec::new());
+        let data = data.to_device(model.device())?;
         for batch in data.batches(batch_size.max(1), None, false)? {
             let (x, y) = batch?;
             let out = model.forward(&x)?;
