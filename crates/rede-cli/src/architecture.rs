@@ -99,6 +99,7 @@ impl Architecture {
                     task: Some(split.task),
                     unknown_category: UnknownCategory::Zeros,
                     image_channels: None,
+                    preprocessing: split.preprocessing.clone(),
                 };
                 let pipeline = FeaturePipeline::fit(&split.train, &split.target, &options)?;
                 let spec = presets::by_name(name, pipeline.n_features(), pipeline.n_outputs()).map_err(|e| {

@@ -1,6 +1,6 @@
 //! `rede eval`: a saved model's metrics on labelled data.
 
-use crate::load::{read_table, rename_column};
+use crate::load::{model_csv_options, parse_delimiter, read_table, rename_column, warn_unseen};
 use crate::report::Evaluation;
 use crate::CliResult;
 use clap::Args;
@@ -24,13 +24,18 @@ pub struct EvalArgs {
     /// Also write the metrics as one JSON object.
     #[arg(long, value_name = "FILE")]
     pub metrics_json: Option<PathBuf>,
+    /// Field separator of --data: one character, or `tab` [default: detected from the header]
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 pub fn run(args: &EvalArgs) -> CliResult<()> {
     let model = Estimator::load(&args.model)?;
     let trained_target = model.pipeline().target_name().to_string();
     let target = args.target.clone().unwrap_or(trained_target.clone());
-    let mut table = read_table(&args.data, Some(&target))?;
+    let options = model_csv_options(model.pipeline(), &args.data, args.delimiter, Some(&target))?;
+    let mut table = read_table(&args.data, &options, false)?;
+    warn_unseen(model.pipeline(), &table, &args.data);
     if target != trained_target {
         table = rename_column(&table, &target, &trained_target)?;
     }

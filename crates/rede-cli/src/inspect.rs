@@ -85,14 +85,22 @@ fn preprocessing(pipeline: &rede::data::FeaturePipeline) -> CliResult<String> {
         let name = input.get("name").and_then(|v| v.as_str()).unwrap_or("?");
         let enc = input.get("encoding").cloned().unwrap_or_default();
         let line = match enc.get("kind").and_then(|v| v.as_str()) {
-            Some("numeric") => format!(
-                "  {name}: numeric, standardized (mean {}, scale {})",
-                short(&enc["shift"]),
-                short(&enc["scale"])
-            ),
+            Some("numeric") => {
+                let fill =
+                    enc.get("fill").map_or(String::new(), |f| format!(", missing values filled with {}", short(f)));
+                format!(
+                    "  {name}: numeric, standardized (mean {}, scale {}){fill}",
+                    short(&enc["shift"]),
+                    short(&enc["scale"])
+                )
+            }
             Some("one_hot") => {
-                let cats = enc["encoder"]["categories"].as_array().map_or(0, Vec::len);
-                format!("  {name}: text, one-hot over {cats} categories")
+                let encoder = &enc["encoder"];
+                let cats = encoder["categories"].as_array().map_or(0, Vec::len);
+                let flag = |key: &str, text: &'static str| if encoder[key] == true { text } else { "" };
+                let other = flag("other", ", + \"other\" for rarer and unseen ones");
+                let missing = flag("missing", ", + \"missing\"");
+                format!("  {name}: text, one-hot over {cats} categories{other}{missing}")
             }
             _ => format!("  {name}"),
         };

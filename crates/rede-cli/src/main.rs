@@ -5,6 +5,7 @@ mod architecture;
 mod datasets;
 mod error;
 mod eval;
+mod export;
 mod inspect;
 mod interrupt;
 mod load;
@@ -42,6 +43,8 @@ enum Command {
     Datasets,
     /// Search hyperparameters by cross-validation and save the best model.
     Search(Box<search::SearchArgs>),
+    /// Export a saved model as ONNX (preprocessing included) for ONNX runtimes.
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Datasets => datasets::run(),
         Command::Search(args) => search::run(&args),
+        Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -297,7 +297,7 @@ pub fn boundary(model: &Estimator, table: &Table) -> CliResult<Vec<u8>> {
     let pipeline = model.pipeline();
     let names: Vec<String> = pipeline.input_columns().iter().map(|s| s.to_string()).collect();
     let column = |name: &str| match table.column(name) {
-        Some(Column::Numeric(v)) => Ok(v.clone()),
+        Some(Column::Numeric(v)) => Ok(v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>()),
         _ => Err(CliError::new(format!("column '{name}' is not numeric"))),
     };
     let (xs, ys) = (column(&names[0])?, column(&names[1])?);
@@ -317,8 +317,8 @@ pub fn boundary(model: &Estimator, table: &Table) -> CliResult<Vec<u8>> {
         }
     }
     let grid = Table::new(vec![
-        (names[0].clone(), Column::Numeric(gx.clone())),
-        (names[1].clone(), Column::Numeric(gy.clone())),
+        (names[0].clone(), Column::Numeric(gx.iter().map(|&x| x as f32).collect())),
+        (names[1].clone(), Column::Numeric(gy.iter().map(|&y| y as f32).collect())),
     ])?;
     let regions = clf.predict_indices_table(&grid)?;
     let truth: Vec<usize> = pipeline.targets(table)?.to_vec_f64().iter().map(|&v| v as usize).collect();

@@ -1,9 +1,10 @@
 //! `rede predict`: a saved model's predictions for every row of a CSV file.
 
 use crate::error::CliError;
-use crate::load::read_table;
+use crate::load::{model_csv_options, parse_delimiter, read_table, warn_unseen};
 use crate::CliResult;
 use clap::Args;
+use rede::data::{Column, Table};
 use rede::estimator::Estimator;
 use rede::io::write_atomic;
 use std::path::PathBuf;
@@ -23,13 +24,19 @@ pub struct PredictArgs {
     /// Add each class's probability (classifiers).
     #[arg(long)]
     pub proba: bool,
+    /// Field separator of --data: one character, or `tab` [default: detected from the header]
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
 }
 
 pub fn run(args: &PredictArgs) -> CliResult<()> {
     let model = Estimator::load(&args.model)?;
-    let table = read_table(&args.data, None)?;
+    let options = model_csv_options(model.pipeline(), &args.data, args.delimiter, None)?;
+    let table = read_table(&args.data, &options, false)?;
+    warn_unseen(model.pipeline(), &table, &args.data);
     let in_file = |e: rede::Error| CliError::new(format!("{}: {}", args.data.display(), e));
     let target = model.pipeline().target_name().to_string();
+    let ids = identifiers(&model, &table);
     let mut out = csv_row(&[target.as_str()]);
     match &model {
         Estimator::Classifier(c) => {
@@ -59,6 +66,9 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
             }
         }
     }
+    if let Some((name, values)) = &ids {
+        out = with_first_column(&out, name, values);
+    }
     match &args.out {
         Some(path) => {
             write_atomic(path, out.as_bytes())?;
@@ -67,6 +77,22 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         None => print!("{out}"),
     }
     Ok(())
+}
+
+/// The model's identifier column and its values, when the table has it.
+fn identifiers(model: &Estimator, table: &Table) -> Option<(String, Vec<String>)> {
+    let name = model.pipeline().preprocessing().id_column.clone()?;
+    let values = match table.column(&name)? {
+        Column::Text(v) => v.iter().map(|s| s.unwrap_or_default().to_string()).collect(),
+        Column::Numeric(v) => v.iter().map(|x| if x.is_nan() { String::new() } else { x.to_string() }).collect(),
+    };
+    Some((name, values))
+}
+
+/// `csv` (a header line, then one line per row) with the column `name` of `values` put first.
+fn with_first_column(csv: &str, name: &str, values: &[String]) -> String {
+    let firsts = std::iter::once(name).chain(values.iter().map(String::as_str));
+    csv.lines().zip(firsts).map(|(line, first)| csv_row(&[first]).trim_end().to_string() + "," + line + "\n").collect()
 }
 
 /// One CSV line, quoting fields that need it.

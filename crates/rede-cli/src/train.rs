@@ -3,7 +3,7 @@
 use crate::architecture::{Architecture, Preset, KEY_ARCHITECTURE};
 use crate::error::CliError;
 use crate::interrupt::{self, StopOnFlag};
-use crate::load::{training_split, Source, Split, TestPart};
+use crate::load::{training_split, DataOptions, Source, Split, TestPart};
 use crate::progress::{self, Progress};
 use crate::report::Evaluation;
 use crate::{plot, CliResult};
@@ -13,6 +13,7 @@ use rede::estimator::Checkpoints;
 use rede::estimator::{Estimator, HiddenActivation, LearningRate, MlpClassifier, MlpParams, MlpRegressor, Solver};
 use rede::io::StagedFiles;
 use rede::train::Callback;
+use rede::Device;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,9 @@ pub struct TrainArgs {
     /// A built-in dataset instead of --data (see `rede datasets`).
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
+    /// How the CSV files are read and their columns prepared.
+    #[command(flatten)]
+    pub data_options: DataOptions,
     /// Test data with the same columns; without it --test-fraction of the rows are held out.
     #[arg(long, value_name = "FILE.csv")]
     pub test: Option<PathBuf>,
@@ -111,6 +115,9 @@ pub struct TrainArgs {
     /// Seed of the weights, shuffles, splits and generated datasets.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Where to train: auto (a CUDA GPU when this build and machine have one), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto", value_name = "DEVICE", value_parser = parse_device)]
+    pub device: DeviceArg,
     /// Where MNIST's files are (default: $REDE_DATA_DIR/mnist, then the cache).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -160,6 +167,32 @@ fn parse_batch_size(s: &str) -> Result<BatchSize, String> {
     }
 }
 
+/// `--device`: `None` for auto.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceArg(Option<Device>);
+
+/// Parses `--device`; a device this build or machine cannot use is an error here (exit 2).
+fn parse_device(s: &str) -> Result<DeviceArg, String> {
+    if s == "auto" {
+        return Ok(DeviceArg(None));
+    }
+    let device = parse::<Device>(s)?;
+    device.check_available().map_err(|e| format!("{e}"))?;
+    Ok(DeviceArg(Some(device)))
+}
+
+impl DeviceArg {
+    /// The device to train on; auto picks CUDA device 0 when present, except for
+    /// L-BFGS, which runs on the CPU.
+    fn resolve(self, solver: Solver) -> Device {
+        match self.0 {
+            Some(device) => device,
+            None if solver == Solver::Lbfgs => Device::Cpu,
+            None => Device::cuda_if_available(0),
+        }
+    }
+}
+
 fn parse<T: std::str::FromStr<Err = rede::Error>>(s: &str) -> Result<T, String> {
     s.parse::<T>().map_err(|e| match e {
         rede::Error::Invalid { msg, .. } => msg,
@@ -203,6 +236,7 @@ impl TrainArgs {
             early_stopping: self.early_stopping,
             validation_fraction: self.validation_fraction,
             n_iter_no_change: self.patience,
+            device: self.device.resolve(self.solver),
             ..MlpParams::default()
         };
         params.validate().map_err(|e| CliError::new(format!("bad training option: {e}")))?;
@@ -263,7 +297,7 @@ impl TrainArgs {
                 let target = self.target.as_deref().ok_or_else(|| {
                     CliError::new(format!("--data {} needs --target COLUMN (the column to predict)", path.display()))
                 })?;
-                Ok(Source::Csv { path, target })
+                Ok(Source::Csv { path, target, options: &self.data_options, quiet: self.quiet })
             }
             (None, Some(name)) => Ok(Source::Builtin { name, data_dir: self.data_dir.as_ref() }),
             (None, None) => Err(CliError::new("give --data FILE.csv --target COLUMN, or --dataset NAME")),
@@ -388,7 +422,7 @@ fn fit(
     plan: Option<&Checkpoints>,
     resume: Option<&Path>,
 ) -> CliResult<Estimator> {
-    let (train, target) = (&split.train, split.target.as_str());
+    let (train, target, prep) = (&split.train, split.target.as_str(), split.preprocessing.clone());
     // Both estimators have the same fitting methods; this runs the right one.
     macro_rules! fit_into {
         ($estimator:expr, $variant:path) => {{
@@ -401,8 +435,8 @@ fn fit(
         }};
     }
     let fitted = match split.task {
-        Task::Classification => fit_into!(MlpClassifier::new(params), Estimator::Classifier),
-        Task::Regression => fit_into!(MlpRegressor::new(params), Estimator::Regressor),
+        Task::Classification => fit_into!(MlpClassifier::new(params).with_preprocessing(prep), Estimator::Classifier),
+        Task::Regression => fit_into!(MlpRegressor::new(params).with_preprocessing(prep), Estimator::Regressor),
     };
     fitted.map_err(|e| CliError::new(format!("{}: {e}", split.name)))
 }

@@ -68,7 +68,7 @@ fn fails(dir: &Path, args: &[&str]) -> String {
 /// The built-in digits as a CSV file (pixels `p0`…`p63`, class `digit`), every `step`-th row.
 fn digits_csv(path: &Path, step: usize) {
     let table = datasets::digits().unwrap();
-    let columns: Vec<(&str, &Vec<f64>)> = table
+    let columns: Vec<(&str, &Vec<f32>)> = table
         .iter()
         .map(|(name, column)| match column {
             Column::Numeric(values) => (name, values),

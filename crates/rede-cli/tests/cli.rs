@@ -228,7 +228,8 @@ fn bad_csv_files_are_one_line_errors() {
         typo += &format!("{i},{},{}\n", if i == 13 { "x1" } else { "2" }, i % 2);
     }
     train_fails_on(typo.as_bytes(), &["line 15", "column 'b' (2)", "text in numeric column", "'x1'"]);
-    train_fails_on(b"a,b,y\n1,2,0\n1,NaN,1\n", &["line 3", "'NaN' is not a finite number"]);
+    train_fails_on(b"a,b,y\n1,2,0\n1,NaN,1\n", &["line 3", "missing value 'NaN'", "--impute"]);
+    train_fails_on(b"a,b,y\n1,2,0\n1,1e39,1\n", &["line 3", "column 'b' (2)", "'1e39' is outside the range"]);
     train_fails_on(b"a,b,y\n1,inf,0\n1,2,1\n", &["line 2", "'inf' is not a finite number"]);
     train_fails_on(b"a,a,y\n1,2,0\n", &["duplicate column name 'a'"]);
     train_fails_on(b"a,b,label\n1,2,0\n", &["unknown target column 'y'", "a, b, label"]);
@@ -355,4 +356,26 @@ fn training_saves_the_model_even_when_the_reader_stops_early() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(s.path("model.safetensors").exists(), "the model is saved before the report is printed");
+}
+
+#[test]
+fn a_device_that_cannot_be_used_stops_training_with_the_reason() {
+    let s = Scratch::new();
+    s.write("train.csv", two_blobs(40));
+    let train = |device: &str| {
+        let args = ["train", "--data", "train.csv", "--target", "y", "--epochs", "2", "--quiet", "--device", device];
+        s.rede(&args).output().unwrap()
+    };
+    // No machine has a 1000th GPU; `tpu` is no device at all.
+    for (device, expected) in [("cuda:999", "cuda:999"), ("tpu", "'tpu' is not a device")] {
+        let out = train(device);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--device {device}: {stderr}");
+        assert!(stderr.contains(expected) && !stderr.contains("panicked"), "{stderr}");
+        assert!(!s.path("model.safetensors").exists(), "nothing is written");
+    }
+    // auto trains wherever it can, and the CPU always can.
+    for device in ["auto", "cpu"] {
+        assert!(train(device).status.success(), "--device {device}");
+    }
 }

@@ -12,14 +12,19 @@
 //! Options: `--batch-size B` (128), `--seed S` (0), `--train-samples N` (a
 //! prefix of the training set, for quick runs and profiling), `--random`
 //! (random data of MNIST's shapes instead of the files), `--phases` (also
-//! print, to stderr, the seconds spent in forward, backward and update).
+//! print, to stderr, the seconds spent in forward, backward and update),
+//! `--device cpu|cuda|cuda:N` (cpu; a GPU needs a build with the `cuda`
+//! feature: the data set is uploaded once and batches are gathered there).
+//!
+//! Models: `mlp` (784-512-256-10), `lenet5`, and `wide` (1024-4096-4096-10 on
+//! random data, for GPU throughput; each epoch line also gives `step_ms`).
 
 use rede::data::{Dataset, Mnist};
 use rede::nn::loss::cross_entropy;
 use rede::nn::{presets, Linear, Module, Relu, Sequential};
 use rede::optim::{Adam, AdamConfig, Optimizer};
 use rede::parallel::on_pool;
-use rede::{no_grad, DType, Error, Result, Rng, Tensor};
+use rede::{no_grad, DType, Device, Error, Result, Rng, Tensor};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -34,6 +39,7 @@ struct Args {
     train_samples: Option<usize>,
     random: bool,
     phases: bool,
+    device: Device,
 }
 
 fn parse_args() -> Result<Args> {
@@ -47,6 +53,7 @@ fn parse_args() -> Result<Args> {
         train_samples: None,
         random: false,
         phases: false,
+        device: Device::Cpu,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +77,10 @@ fn parse_args() -> Result<Args> {
             "--batch-size" => args.batch_size = number(&value)?,
             "--seed" => args.seed = number(&value)? as u64,
             "--train-samples" => args.train_samples = Some(number(&value)?),
+            "--device" => {
+                args.device = value.parse()?;
+                args.device.check_available()?;
+            }
             _ => return Err(Error::invalid("bench_train", format!("unknown option {flag}"))),
         }
     }
@@ -82,8 +93,12 @@ struct Bench {
     /// Floating-point operations of one sample's forward, backward and update
     /// (the matrix products; elementwise work is a rounding error beside them).
     flops_per_sample: f64,
-    /// Whether inputs are images `[n, 1, 28, 28]` rather than flat rows `[n, 784]`.
+    /// Whether inputs are images `[n, 1, 28, 28]` rather than flat rows.
     images: bool,
+    /// Features per input row.
+    width: usize,
+    /// Trains on random data rather than MNIST (the wide MLP's inputs are not images).
+    random_only: bool,
 }
 
 /// A linear layer initialised like PyTorch's `nn.Linear` (weight and bias uniform
@@ -136,23 +151,45 @@ fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
                 .with(torch_linear(widths[1], widths[2], rng)?)
                 .with(Relu)
                 .with(torch_linear(widths[2], widths[3], rng)?);
-            Ok(Bench { model: Box::new(model), flops_per_sample: dense_flops(&widths), images: false })
+            Ok(Bench {
+                model: Box::new(model),
+                flops_per_sample: dense_flops(&widths),
+                images: false,
+                width: 784,
+                random_only: false,
+            })
+        }
+        "wide" => {
+            let widths = [1024, 4096, 4096, 10];
+            let model = Sequential::new()
+                .with(torch_linear(widths[0], widths[1], rng)?)
+                .with(Relu)
+                .with(torch_linear(widths[1], widths[2], rng)?)
+                .with(Relu)
+                .with(torch_linear(widths[2], widths[3], rng)?);
+            Ok(Bench {
+                model: Box::new(model),
+                flops_per_sample: dense_flops(&widths),
+                images: false,
+                width: 1024,
+                random_only: true,
+            })
         }
         "lenet5" => {
             let model = presets::lenet5().build(rng)?;
             torch_init(&*model, rng)?;
-            Ok(Bench { model, flops_per_sample: lenet5_flops(), images: true })
+            Ok(Bench { model, flops_per_sample: lenet5_flops(), images: true, width: 784, random_only: false })
         }
-        other => Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5)"))),
+        other => Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5, wide)"))),
     }
 }
 
 /// MNIST (train, test), or random data of the same shapes with `--random`.
-fn load_data(args: &Args) -> Result<(Dataset, Dataset)> {
-    let (train, test) = if args.random {
+fn load_data(args: &Args, width: usize, random: bool) -> Result<(Dataset, Dataset)> {
+    let (train, test) = if args.random || random {
         let mut rng = Rng::seed(1);
         let mut random = |n: usize| -> Result<Dataset> {
-            let x = Tensor::rand_uniform(&[n, 784], 0.0, 1.0, DType::F32, &mut rng);
+            let x = Tensor::rand_uniform(&[n, width], 0.0, 1.0, DType::F32, &mut rng);
             let y: Vec<f32> = (0..n).map(|_| rng.below(10) as f32).collect();
             Dataset::new(x, Tensor::from_vec(y, &[n])?)
         };
@@ -225,7 +262,19 @@ fn lap(mark: &mut Instant) -> f64 {
     secs
 }
 
+/// Waits until the device has run every queued kernel, by reading one
+/// parameter value back (a copy queued behind them); nothing to wait for on the CPU.
+fn wait_for_device(bench: &Bench) -> Result<()> {
+    if bench.model.device().is_cuda() {
+        let first = &bench.model.parameters()[0];
+        first.reshape(&[first.numel()])?.narrow(0, 0, 1)?.to_vec_f32();
+    }
+    Ok(())
+}
+
 /// One epoch of Adam on shuffled mini-batches; returns the seconds it took and their split.
+/// On a GPU the batches are gathered from the uploaded data set, and the phases
+/// are the time to queue each phase's kernels.
 fn train_epoch(
     bench: &Bench,
     opt: &mut Adam,
@@ -239,12 +288,16 @@ fn train_epoch(
     let mut mark = start;
     let order = rng.permutation(data.len());
     for indices in order.chunks(batch_size) {
-        let (x, y) = buffers.fill(data, indices)?;
+        let (x, y) = match data.x.device() {
+            Device::Cpu => buffers.fill(data, indices)?,
+            _ => data.subset(indices).map(|d| (d.x, d.y))?,
+        };
         let x = if bench.images { x.reshape(&[indices.len(), 1, 28, 28])? } else { x };
         phases.batch += lap(&mut mark);
         // The step runs on a pool worker, as `Trainer` runs it (see `rede::parallel`).
         mark = on_pool(|| step(bench, opt, &x, &y, &mut phases, mark))?;
     }
+    wait_for_device(bench)?;
     Ok((start.elapsed().as_secs_f64(), phases))
 }
 
@@ -302,11 +355,15 @@ fn run(args: &Args) -> Result<()> {
         .num_threads(args.threads)
         .build_global()
         .map_err(|e| Error::invalid("bench_train", e.to_string()))?;
-    let (train, test) = load_data(args)?;
     let mut rng = Rng::seed(args.seed);
     let bench = build_model(&args.model, &mut rng)?;
+    let (train, test) = load_data(args, bench.width, bench.random_only)?;
+    // The model moves before the optimizer is made, so Adam's state is made there too.
+    bench.model.to_device(args.device)?;
+    let (train, test) = (train.to_device(args.device)?, test.to_device(args.device)?);
     let mut opt = Adam::new(bench.model.parameters(), AdamConfig::default())?;
-    let buffers = BatchBuffers::new(args.batch_size, &train);
+    let buffers = BatchBuffers::new(if args.device.is_cuda() { 0 } else { args.batch_size }, &train);
+    let steps = train.len().div_ceil(args.batch_size);
     let framework = format!("rede-{}", env!("CARGO_PKG_VERSION"));
     let mut times = Vec::new();
     for epoch in 1..=args.epochs {
@@ -320,8 +377,8 @@ fn run(args: &Args) -> Result<()> {
         let test_acc = accuracy(&bench, &test)?;
         times.push(epoch_s);
         println!(
-            "{{\"framework\": \"{framework}\", \"device\": \"cpu\", \"model\": \"{}\", \"threads\": {}, \"epoch\": {epoch}, \"epoch_s\": {epoch_s:.4}, \"test_acc\": {test_acc:.4}}}",
-            args.model, args.threads
+            "{{\"framework\": \"{framework}\", \"device\": \"{}\", \"model\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"epoch\": {epoch}, \"epoch_s\": {epoch_s:.4}, \"step_ms\": {:.3}, \"test_acc\": {test_acc:.4}}}",
+            args.device, args.model, args.threads, args.batch_size, 1e3 * epoch_s / steps as f64
         );
     }
     let flops = bench.flops_per_sample * train.len() as f64;

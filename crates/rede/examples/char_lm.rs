@@ -10,7 +10,7 @@
 //! `--batch-size B` (32), `--steps S` (batches per epoch, 100), `--sample N` (characters
 //! to sample at the end, 300), `--data-dir` (accepted for symmetry with the MNIST
 //! examples; FILE is resolved against it when given). The last 10% of the text is held
-//! out: each epoch prints the training loss and the held-out next-character accuracy, and
+//! out: each epoch prints the training loss, the held-out loss and accuracy, and
 //! the final JSON line reports that accuracy as `test_accuracy`.
 
 use rede::nn::{loss, Embedding, Linear, Lstm, Module, RnnConfig, RnnState};
@@ -102,22 +102,24 @@ fn windows(ids: &[f32], starts: &[usize], t: usize) -> rede::Result<(Tensor, Ten
     Ok((Tensor::from_vec(x, &[starts.len(), t])?, Tensor::from_vec(y, &[starts.len() * t])?))
 }
 
-/// Next-character accuracy over consecutive windows of `ids`.
-fn accuracy(model: &CharModel, ids: &[f32], t: usize) -> rede::Result<f64> {
+/// Next-character loss (bits per character) and accuracy over consecutive windows of `ids`.
+fn evaluate(model: &CharModel, ids: &[f32], t: usize) -> rede::Result<(f64, f64)> {
     let starts: Vec<usize> = (0..ids.len().saturating_sub(t + 1) / t).map(|i| i * t).collect();
     if starts.is_empty() {
-        return Ok(f64::NAN);
+        return Ok((f64::NAN, f64::NAN));
     }
     no_grad(|| {
-        let (mut right, mut total) = (0usize, 0usize);
+        let (mut right, mut total, mut nats) = (0usize, 0usize, 0.0);
         for chunk in starts.chunks(64) {
             let (x, y) = windows(ids, chunk, t)?;
             let (logits, _) = model.forward(&x, None)?;
-            let guess = logits.reshape(&[y.numel(), logits.shape()[2]])?.argmax(-1, false)?.to_vec_f32();
+            let logits = logits.reshape(&[y.numel(), logits.shape()[2]])?;
+            nats += loss::cross_entropy(&logits, &y)?.item()? * y.numel() as f64;
+            let guess = logits.argmax(-1, false)?.to_vec_f32();
             right += guess.iter().zip(y.to_vec_f32()).filter(|(g, y)| *g == y).count();
             total += y.numel();
         }
-        Ok(right as f64 / total as f64)
+        Ok((nats / total as f64 / std::f64::consts::LN_2, right as f64 / total as f64))
     })
 }
 
@@ -159,9 +161,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if train.len() < args.seq_len + 2 {
         return Err(rede::Error::file(&args.file, format!("needs more than {} characters", args.seq_len + 2)).into());
     }
-    println!("{} characters, vocabulary of {}", ids.len(), vocab.len());
     let mut rng = Rng::seed(args.seed);
     let model = CharModel::new(vocab.len(), args.hidden, &mut rng)?;
+    let parameters: usize = model.parameters().iter().map(Tensor::numel).sum();
+    println!("{} characters, vocabulary of {}, {parameters} parameters", ids.len(), vocab.len());
     let mut optimizer = Adam::new(model.parameters(), AdamConfig { lr: 2e-3, ..Default::default() })?;
     let (mut train_seconds, mut acc) = (0.0, f64::NAN);
     for epoch in 1..=args.epochs {
@@ -179,10 +182,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             total += l.item()?;
         }
         train_seconds += started.elapsed().as_secs_f64();
-        acc = accuracy(&model, held_out, args.seq_len)?;
+        let (val, accuracy) = evaluate(&model, held_out, args.seq_len)?;
+        acc = accuracy;
         let bits = total / args.steps as f64 / std::f64::consts::LN_2;
         println!(
-            "epoch {epoch:>2}: train loss {bits:.3} bits/char, held-out accuracy {:.2}%, {:.2} s",
+            "epoch {epoch:>2}: train loss {bits:.3} bits/char, held-out loss {val:.3} bits/char, accuracy {:.2}%, {:.2} s",
             100.0 * acc,
             started.elapsed().as_secs_f64()
         );

@@ -196,6 +196,7 @@ fn losses() {
             weight: Some(weight.to_dtype(t[0].dtype()).to_device(t[0].device())?),
             label_smoothing: 0.1,
             reduction: Reduction::Mean,
+            ignore_index: None,
         };
         loss::cross_entropy_with(&t[0], &classes, &options)
     });

@@ -78,7 +78,7 @@ fn a_run_stopped_inside_an_epoch_resumes_bit_for_bit() {
     let plan = Checkpoints { path: path.clone(), ..Default::default() };
     clf.fit_table_checkpointed(&data(), "y", &mut stop, &plan, None).unwrap();
     assert!(clf.record().interrupted);
-    assert_eq!(clf.n_iter(), 2, "two whole epochs before the stop");
+    assert_eq!(clf.n_iter(), 3, "two whole epochs and the stopped one");
     let saved = Estimator::load(&path).unwrap();
     assert_eq!(saved.record().n_iter, 2);
     assert!(saved.metadata().contains_key("rede.checkpoint"));

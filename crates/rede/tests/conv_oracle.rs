@@ -154,7 +154,7 @@ impl<M: Module> Module for ArcModule<M> {
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         self.0.named_parameters()
     }
-    fn spec(&self) -> rede::nn::LayerSpec {
+    fn spec(&self) -> Option<rede::nn::LayerSpec> {
         self.0.spec()
     }
 }

@@ -42,6 +42,16 @@ fn numeric_and_text_columns_become_the_expected_tensor() {
 }
 
 #[test]
+fn features_of_a_row_range_are_those_rows_of_the_whole() {
+    let p = FeaturePipeline::fit(&table(TRAIN), "label", &PipelineOptions::default()).unwrap();
+    let all = p.features(&table(TRAIN)).unwrap().to_vec_f32();
+    let part = p.features_of_rows(&table(TRAIN), 1..3).unwrap();
+    assert_eq!(part.shape(), &[2, 5]);
+    assert_eq!(part.to_vec_f32(), all[5..15].to_vec());
+    assert!(p.features_of_rows(&table(TRAIN), 3..5).is_err());
+}
+
+#[test]
 fn test_data_uses_the_training_statistics() {
     let p = FeaturePipeline::fit(&table(TRAIN), "label", &PipelineOptions::default()).unwrap();
     let test = table("color,size,weight\nblue,3,12\n");

@@ -109,12 +109,12 @@ fn regressor_predicts_in_the_targets_units() {
 fn people() -> Table {
     let n = 120;
     let color: Vec<String> = (0..n).map(|i| ["red", "green", "blue"][i % 3].to_string()).collect();
-    let size: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    let size: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
     let label: Vec<String> = (0..n).map(|i| if i % 3 == 0 || i % 7 > 4 { "yes" } else { "no" }.to_string()).collect();
     Table::new(vec![
-        ("color".into(), Column::Text(color)),
+        ("color".into(), Column::text(&color)),
         ("size".into(), Column::Numeric(size)),
-        ("label".into(), Column::Text(label)),
+        ("label".into(), Column::text(&label)),
     ])
     .unwrap()
 }
@@ -134,6 +134,10 @@ fn tables_with_text_columns_fit_save_and_load() {
     assert_eq!(back.loss_curve(), clf.loss_curve());
     assert_eq!(back.metadata()["rede.note"], "hi");
     assert_eq!(back.pipeline().unwrap().feature_names(), ["color=blue", "color=green", "color=red", "size"]);
+    // The typed loaders: the right kind comes back, the wrong one is an error naming the right loader.
+    assert_eq!(MlpClassifier::load(&path).unwrap().predict_table(&t).unwrap(), clf.predict_table(&t).unwrap());
+    let err = MlpRegressor::load(&path).err().unwrap().to_string();
+    assert!(err.contains("m.safetensors") && err.contains("MlpClassifier::load"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -200,4 +204,34 @@ fn default_initialization_is_scikit_learns() {
             assert!(drawn, "{activation}: biases are drawn too, not zero ({spread} of ±{bound})");
         }
     }
+}
+
+#[test]
+fn large_tables_predict_a_part_at_a_time_with_the_same_results() {
+    let t = people();
+    let mut clf = MlpClassifier::new(small(5));
+    clf.fit_table(&t, "label").unwrap();
+    // Over one part (65,536 rows): rows from both parts against the same rows alone.
+    let rows: Vec<usize> = (0..70_000).map(|i| i % t.n_rows()).collect();
+    let big = t.rows(&rows).unwrap();
+    let all = clf.predict_proba_table(&big).unwrap().to_vec_f32();
+    for probe in [0, 65_535, 65_536, 69_999] {
+        let alone = clf.predict_proba_table(&t.rows(&[rows[probe]]).unwrap()).unwrap().to_vec_f32();
+        let part = &all[probe * 2..probe * 2 + 2];
+        // Products over more rows may take another kernel path: equal to rounding.
+        assert!(part.iter().zip(&alone).all(|(a, b)| (a - b).abs() < 1e-6), "row {probe}: {part:?} {alone:?}");
+    }
+}
+
+#[test]
+fn a_device_that_cannot_be_used_is_a_fit_error_naming_it() {
+    let d = moons();
+    for solver in [Solver::Adam, Solver::Lbfgs] {
+        let mut clf = MlpClassifier::new(MlpParams { device: rede::Device::Cuda(999), solver, ..small(5) });
+        let err = clf.fit(&d.x, &d.y).err().expect("fitting on a missing GPU fails").to_string();
+        assert!(err.contains("cuda:999"), "{solver:?}: {err}");
+    }
+    // The device is where training runs, not part of the model: it is not saved.
+    let json = serde_json::to_string(&MlpParams { device: rede::Device::Cuda(3), ..small(5) }).unwrap();
+    assert!(!json.contains("device"), "{json}");
 }

@@ -30,7 +30,7 @@ fn round_trip_predicts_identically_and_keeps_metadata() {
     assert_eq!(a, b);
     assert_eq!(loaded.metadata["classes"], "[\"a\",\"b\"]");
     assert_eq!(loaded.metadata["rede.version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(loaded.spec, model.spec());
+    assert_eq!(Some(loaded.spec), model.spec());
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -84,7 +84,7 @@ fn other_format_versions_and_foreign_files_are_refused() {
     assert!(load_model(&foreign).err().unwrap().to_string().contains("not a rede model file"));
     let wrong_arch = dir.join("arch.safetensors");
     // As many parameters as the file stores (4·4 + 4 + 4·6 + 6 = 50), in other shapes.
-    let spec = mlp(&[4, 4, 6], Activation::Tanh, &mut Rng::seed(1)).unwrap().spec();
+    let spec = mlp(&[4, 4, 6], Activation::Tanh, &mut Rng::seed(1)).unwrap().spec().unwrap();
     let spec = serde_json::to_string(&spec).unwrap();
     std::fs::write(&wrong_arch, with_metadata(&path, |m| drop(m.insert("rede.spec".into(), spec.clone())))).unwrap();
     assert!(load_model(&wrong_arch).err().unwrap().to_string().contains("shape"));

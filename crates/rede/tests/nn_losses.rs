@@ -30,7 +30,15 @@ fn cross_entropy_gradcheck_with_every_option() {
         ("plain", CrossEntropyOptions::default()),
         ("weights", CrossEntropyOptions { weight: Some(weight()), ..Default::default() }),
         ("smoothing", CrossEntropyOptions { label_smoothing: 0.15, ..Default::default() }),
-        ("both", CrossEntropyOptions { weight: Some(weight()), label_smoothing: 0.3, reduction: Reduction::Mean }),
+        (
+            "both",
+            CrossEntropyOptions {
+                weight: Some(weight()),
+                label_smoothing: 0.3,
+                reduction: Reduction::Mean,
+                ignore_index: None,
+            },
+        ),
         ("sum", CrossEntropyOptions { weight: Some(weight()), reduction: Reduction::Sum, ..Default::default() }),
         ("none", CrossEntropyOptions { label_smoothing: 0.1, reduction: Reduction::None, ..Default::default() }),
     ];

@@ -44,6 +44,7 @@ fn check_cross_entropy(name: &str, dtype: DType, tol: f64) {
         weight: c.get("weight").map(|w| tensor(w, dtype)),
         label_smoothing: c["label_smoothing"].as_f64().unwrap(),
         reduction: reduction(&c["reduction"]),
+        ignore_index: c.get("ignore_index").and_then(Value::as_i64),
     };
     let loss = loss::cross_entropy_with(&logits, &tensor(&c["targets"], dtype), &options).unwrap();
     assert_eq!(loss.dtype(), dtype);
@@ -62,6 +63,10 @@ fn cross_entropy_matches_pytorch() {
         "cross_entropy_sum",
         "cross_entropy_none",
         "cross_entropy_huge",
+        "cross_entropy_ignore",
+        "cross_entropy_ignore_none",
+        "cross_entropy_probs",
+        "cross_entropy_probs_sum",
     ] {
         check_cross_entropy(name, DType::F64, 1e-12);
         check_cross_entropy(name, DType::F32, 1e-5);
@@ -98,7 +103,10 @@ type PairLoss = fn(&Tensor, &Tensor) -> rede::Result<Tensor>;
 
 #[test]
 fn elementwise_losses_match_pytorch() {
-    let cases: [(&str, PairLoss); 5] = [
+    let cases: [(&str, PairLoss); 8] = [
+        ("kl_div_batchmean", |p, t| loss::kl_div(p, t, false)),
+        ("kl_div_log_target", |p, t| loss::kl_div(p, t, true)),
+        ("bce", loss::binary_cross_entropy),
         ("bce_with_logits", loss::binary_cross_entropy_with_logits),
         ("mse", loss::mse_loss),
         ("l1", loss::l1_loss),

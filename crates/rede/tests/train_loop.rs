@@ -1,7 +1,7 @@
 //! The fit loop, with a tiny linear model defined here and plain SGD.
 
 use rede::data::Dataset;
-use rede::nn::{LayerSpec, Module};
+use rede::nn::Module;
 use rede::optim::{Sgd, SgdConfig};
 use rede::train::{EarlyStopping, Monitor, Task, TrainConfig, Trainer};
 use rede::{DType, Result, Rng, Tensor};
@@ -24,9 +24,6 @@ impl Module for Affine {
     }
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         vec![("w".into(), self.w.clone()), ("b".into(), self.b.clone())]
-    }
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Sequential { layers: vec![] }
     }
 }
 
@@ -105,4 +102,31 @@ fn early_stopping_stops_and_restores_the_best_weights() {
     let loss = rede::no_grad(|| mse(&model.forward(&val.x).unwrap(), &val.y).unwrap().item().unwrap());
     let best_loss = history.epochs[best - 1].val_loss.unwrap();
     assert!((loss - best_loss).abs() < 1e-5 * best_loss.max(1.0), "{loss} vs {best_loss}");
+}
+
+/// Asks to stop once it has seen `after` batches, counting the batches it sees.
+struct StopAfter {
+    after: usize,
+    seen: usize,
+}
+
+impl rede::train::Callback for StopAfter {
+    fn on_batch_end(&mut self, _epoch: usize, _batch: usize, _batches: usize, _loss: f64) {
+        self.seen += 1;
+    }
+    fn should_stop(&self) -> bool {
+        self.seen >= self.after
+    }
+}
+
+#[test]
+fn a_callback_can_stop_training_mid_epoch() {
+    let config = TrainConfig { epochs: 50, batch_size: 16, task: Task::Regression, ..Default::default() };
+    let mut model = Affine::new(2, 1);
+    let mut opt = Sgd::new(model.parameters(), SgdConfig::default().lr(0.1)).unwrap();
+    let stop = StopAfter { after: 20, seen: 0 };
+    let mut trainer = Trainer::new(config, mse).with_callback(stop);
+    // 200 rows are 13 batches an epoch: the 20th batch falls in epoch 2, which ends there.
+    let history = trainer.fit(&mut model, &mut opt, &line_data(200, 1), None).unwrap();
+    assert_eq!(history.epochs.len(), 2);
 }

@@ -16,8 +16,8 @@ use crate::{DType, Device, Element, Result};
 /// normalizer of the mean (1 for sum or none).
 #[derive(Clone, Debug)]
 pub struct CrossEntropyTargets<'a> {
-    /// Target class of each row.
-    pub classes: &'a [usize],
+    /// Target class of each row; None for an ignored row (zero loss and gradient).
+    pub classes: &'a [Option<usize>],
     /// Weight of each class.
     pub weight: &'a [f64],
     /// Label smoothing ε.

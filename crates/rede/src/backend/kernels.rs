@@ -40,6 +40,20 @@ pub enum UnaryOp {
     Affine(f64, f64),
     /// 1 where x > 0 else 0 (the ReLU derivative)
     Step,
+    /// sin x
+    Sin,
+    /// cos x
+    Cos,
+    /// ln(1 + x), accurate near 0
+    Log1p,
+    /// e^x − 1, accurate near 0
+    Expm1,
+    /// the error function
+    Erf,
+    /// the largest whole number ≤ x
+    Floor,
+    /// the nearest whole number, halves to even (as PyTorch)
+    Round,
 }
 
 /// Elementwise functions of two tensors (after broadcasting).

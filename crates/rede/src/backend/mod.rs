@@ -6,6 +6,8 @@
 //! [`BackendStorage`] for its buffer type, not touching the ops.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 mod device_storage;
 mod kernels;
 mod update;
@@ -13,23 +15,31 @@ mod update;
 pub use cpu::{ConvGeometry, MatOperand, MatmulDims, PoolWindows};
 pub use device_storage::{BackendStorage, CrossEntropyTargets};
 pub use kernels::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
-pub use update::{Slot, UpdateRule, MAX_STATE_BUFFERS};
+pub use update::{Decay, Slot, UpdateRule, UpdateSpec, MAX_STATE_BUFFERS};
 
 use crate::layout::Layout;
 use crate::{DType, Device, Element, Error, Result};
 use cpu::CpuStorage;
+#[cfg(feature = "cuda")]
+use cuda::CudaStorage;
 
 /// A tensor's buffer on one device.
 #[derive(Clone, Debug)]
 pub enum Storage {
     /// Host memory.
     Cpu(CpuStorage),
+    /// The memory of one CUDA GPU.
+    #[cfg(feature = "cuda")]
+    Cuda(CudaStorage),
 }
 
 /// Positions kept by max pooling for its backward, on the device that made them.
 pub enum PoolIndices {
     /// Host memory.
     Cpu(<CpuStorage as BackendStorage>::Indices),
+    /// The memory of one CUDA GPU.
+    #[cfg(feature = "cuda")]
+    Cuda(<CudaStorage as BackendStorage>::Indices),
 }
 
 /// Runs `$body` on the buffer of whichever device `$s` is on, rewrapping the
@@ -38,6 +48,8 @@ macro_rules! on_device {
     ($s:expr, $x:ident => $body:expr) => {
         match $s {
             Storage::Cpu($x) => Ok(Storage::Cpu($body?)),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda($x) => Ok(Storage::Cuda($body?)),
         }
     };
 }
@@ -47,22 +59,45 @@ macro_rules! on_device2 {
     ($op:expr, $a:expr, $b:expr, $x:ident, $y:ident => $body:expr) => {
         match ($a, $b) {
             (Storage::Cpu($x), Storage::Cpu($y)) => Ok(Storage::Cpu($body?)),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda($x), Storage::Cuda($y)) if $x.device() == $y.device() => Ok(Storage::Cuda($body?)),
             #[allow(unreachable_patterns)]
             (a, b) => Err(Error::DeviceMismatch { op: $op, lhs: a.device(), rhs: b.device() }),
         }
     };
 }
 
-/// The CPU buffer of each part, or the mismatch error naming the first part
-/// on another device.
-fn cpu_parts<'a>(op: &'static str, parts: &[(&'a Storage, &'a Layout)]) -> Result<Vec<(&'a CpuStorage, &'a Layout)>> {
+/// Runs `$body` on the buffers `$p` of `parts`, all on the first part's device
+/// (else the mismatch error naming the first part elsewhere), rewrapping the result.
+macro_rules! on_parts {
+    ($op:expr, $parts:expr, $p:ident => $body:expr) => {{
+        let parts: &[(&Storage, &Layout)] = $parts;
+        match parts.first().map(|(s, _)| *s) {
+            #[cfg(feature = "cuda")]
+            Some(Storage::Cuda(_)) => {
+                let $p = same_device($op, parts, Storage::as_cuda)?;
+                Ok(Storage::Cuda($body?))
+            }
+            _ => {
+                let $p = same_device($op, parts, Storage::as_cpu)?;
+                Ok(Storage::Cpu($body?))
+            }
+        }
+    }};
+}
+
+/// The buffers of `parts` through `pick`, when all are on the first part's device.
+fn same_device<'a, S>(
+    op: &'static str,
+    parts: &[(&'a Storage, &'a Layout)],
+    pick: impl Fn(&'a Storage) -> Option<&'a S>,
+) -> Result<Vec<(&'a S, &'a Layout)>> {
     let first = parts.first().map_or(Device::Cpu, |(s, _)| s.device());
     parts
         .iter()
-        .map(|(s, l)| match s {
-            Storage::Cpu(c) if first == Device::Cpu => Ok((c, *l)),
-            #[allow(unreachable_patterns)]
-            other => Err(Error::DeviceMismatch { op, lhs: first, rhs: other.device() }),
+        .map(|(s, l)| match pick(s) {
+            Some(b) if s.device() == first => Ok((b, *l)),
+            _ => Err(Error::DeviceMismatch { op, lhs: first, rhs: s.device() }),
         })
         .collect()
 }
@@ -74,17 +109,40 @@ pub(crate) fn cuda_available(ordinal: usize) -> bool {
 
 /// Why CUDA device `ordinal` cannot be used, or `Ok` when it can.
 pub(crate) fn cuda_status(ordinal: usize) -> Result<()> {
+    #[cfg(feature = "cuda")]
+    return cuda::status(ordinal);
+    #[cfg(not(feature = "cuda"))]
     Err(Error::DeviceUnavailable {
         device: Device::Cuda(ordinal),
-        reason: "this build of rede has no CUDA backend".to_string(),
+        reason: "this build of rede has no CUDA backend (build with the `cuda` feature)".to_string(),
     })
 }
 
 impl Storage {
+    /// The host buffer, if this is one.
+    fn as_cpu(&self) -> Option<&CpuStorage> {
+        match self {
+            Storage::Cpu(s) => Some(s),
+            #[cfg(feature = "cuda")]
+            _ => None,
+        }
+    }
+
+    /// The CUDA buffer, if this is one.
+    #[cfg(feature = "cuda")]
+    fn as_cuda(&self) -> Option<&CudaStorage> {
+        match self {
+            Storage::Cuda(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The device the buffer lives on.
     pub fn device(&self) -> Device {
         match self {
             Storage::Cpu(s) => s.device(),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => s.device(),
         }
     }
 
@@ -92,6 +150,8 @@ impl Storage {
     pub fn dtype(&self) -> DType {
         match self {
             Storage::Cpu(s) => s.dtype(),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => s.dtype(),
         }
     }
 
@@ -99,6 +159,8 @@ impl Storage {
     pub fn len(&self) -> usize {
         match self {
             Storage::Cpu(s) => s.len(),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => s.len(),
         }
     }
 
@@ -139,6 +201,17 @@ impl Storage {
             return Ok(self.clone());
         }
         device.check_available()?;
+        #[cfg(feature = "cuda")]
+        return match (self, device) {
+            (Storage::Cpu(host), Device::Cuda(ordinal)) => Ok(Storage::Cuda(CudaStorage::upload(host, ordinal)?)),
+            (Storage::Cuda(gpu), Device::Cpu) => Ok(Storage::Cpu(gpu.download()?)),
+            // Between two GPUs through the host: simple, and rare enough.
+            (Storage::Cuda(gpu), Device::Cuda(ordinal)) => {
+                Ok(Storage::Cuda(CudaStorage::upload(&gpu.download()?, ordinal)?))
+            }
+            (Storage::Cpu(_), Device::Cpu) => Ok(self.clone()),
+        };
+        #[cfg(not(feature = "cuda"))]
         Err(Error::DeviceUnavailable { device, reason: "no backend for this device".to_string() })
     }
 
@@ -146,6 +219,8 @@ impl Storage {
     pub fn to_host<T: Element>(&self, layout: &Layout) -> Result<Vec<T>> {
         match self {
             Storage::Cpu(s) => s.to_host(layout),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => s.to_host(layout),
         }
     }
 
@@ -157,6 +232,8 @@ impl Storage {
                 let data = s.as_slice::<T>().ok_or(Error::DTypeMismatch { op, lhs: dtype, rhs: T::DTYPE })?;
                 Ok(&data[layout.offset()..][..layout.numel()])
             }
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => Err(not_on_host(op, s.device())),
         }
     }
 
@@ -168,6 +245,8 @@ impl Storage {
                 let data = s.as_mut_slice::<T>().ok_or(Error::DTypeMismatch { op, lhs: dtype, rhs: T::DTYPE })?;
                 Ok(&mut data[layout.offset()..][..layout.numel()])
             }
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => Err(not_on_host(op, s.device())),
         }
     }
 
@@ -175,6 +254,8 @@ impl Storage {
     pub fn write_host<T: Element>(&mut self, layout: &Layout, values: &[T]) -> Result<()> {
         match self {
             Storage::Cpu(s) => s.write_host(layout, values),
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => s.write_host(layout, values),
         }
     }
 
@@ -211,8 +292,7 @@ impl Storage {
         on_true: (&Storage, &Layout),
         on_false: (&Storage, &Layout),
     ) -> Result<Storage> {
-        let parts = cpu_parts("where_cond", &[cond, on_true, on_false])?;
-        Ok(Storage::Cpu(CpuStorage::select(parts[0], parts[1], parts[2])?))
+        on_parts!("where_cond", &[cond, on_true, on_false], p => BackendStorage::select(p[0], p[1], p[2]))
     }
 
     /// Reduces the trailing `reduced` dimensions of the (permuted) layout.
@@ -231,8 +311,8 @@ impl Storage {
         match bias {
             None => on_device2!("linear", self, w.0, sx, sw => sx.linear(x, (sw, wl), None)),
             Some((b, _)) => {
-                let parts = cpu_parts("linear", &[(self, x), (w.0, wl), (b, bl.expect("bias layout"))])?;
-                Ok(Storage::Cpu(parts[0].0.linear(x, parts[1], Some(parts[2]))?))
+                let parts = [(self, x), (w.0, wl), (b, bl.expect("bias layout"))];
+                on_parts!("linear", &parts, p => p[0].0.linear(x, p[1], Some(p[2])))
             }
         }
     }
@@ -264,8 +344,7 @@ impl Storage {
 
     /// Joins buffers along `dim`.
     pub fn concat(parts: &[(&Storage, &Layout)], dim: usize) -> Result<Storage> {
-        let parts = cpu_parts("cat", parts)?;
-        Ok(Storage::Cpu(CpuStorage::concat(&parts, dim)?))
+        on_parts!("cat", parts, p => BackendStorage::concat(&p, dim))
     }
 
     /// 2-D convolution (see [`BackendStorage::conv2d`]).
@@ -279,8 +358,7 @@ impl Storage {
         let empty = Layout::contiguous(&[0]);
         let mut parts = vec![(self, layout), weight];
         parts.extend(bias.map(|b| (b, &empty)));
-        let parts = cpu_parts("conv2d", &parts)?;
-        Ok(Storage::Cpu(parts[0].0.conv2d(layout, parts[1], parts.get(2).map(|p| p.0), geometry)?))
+        on_parts!("conv2d", &parts, p => p[0].0.conv2d(layout, p[1], p.get(2).map(|b| b.0), geometry))
     }
 
     /// Gradient of `conv2d` for its input.
@@ -315,6 +393,11 @@ impl Storage {
                 let (out, argmax) = s.max_pool2d(layout, planes, windows)?;
                 Ok((Storage::Cpu(out), PoolIndices::Cpu(argmax)))
             }
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => {
+                let (out, argmax) = s.max_pool2d(layout, planes, windows)?;
+                Ok((Storage::Cuda(out), PoolIndices::Cuda(argmax)))
+            }
         }
     }
 
@@ -330,6 +413,15 @@ impl Storage {
             (Storage::Cpu(g), PoolIndices::Cpu(a)) => {
                 Ok(Storage::Cpu(g.max_pool2d_backward(layout, a, planes, windows)?))
             }
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(g), PoolIndices::Cuda(a)) => {
+                Ok(Storage::Cuda(g.max_pool2d_backward(layout, a, planes, windows)?))
+            }
+            #[cfg(feature = "cuda")]
+            (g, _) => Err(Error::invalid(
+                "max_pool2d_backward",
+                format!("the gradient is on {} but the maxima are not", g.device()),
+            )),
         }
     }
 
@@ -362,6 +454,11 @@ impl Storage {
                 let (losses, grad) = s.cross_entropy(layout, targets)?;
                 Ok((Storage::Cpu(losses), Storage::Cpu(grad)))
             }
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(s) => {
+                let (losses, grad) = s.cross_entropy(layout, targets)?;
+                Ok((Storage::Cuda(losses), Storage::Cuda(grad)))
+            }
         }
     }
 
@@ -382,6 +479,10 @@ impl Storage {
             (Storage::Cpu(w), Storage::Cpu(g), Storage::Cpu(s)) => {
                 w.update(layout, (g, grad.1), s, buffers, rule, step)
             }
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(w), Storage::Cuda(g), Storage::Cuda(s)) if g.device() == device && s.device() == device => {
+                w.update(layout, (g, grad.1), s, buffers, rule, step)
+            }
             #[allow(unreachable_patterns)]
             (_, g, s) => {
                 let other = if g.device() != device { g.device() } else { s.device() };
@@ -389,4 +490,10 @@ impl Storage {
             }
         }
     }
+}
+
+/// The error for host access to a buffer on another device.
+#[cfg(feature = "cuda")]
+fn not_on_host(op: &'static str, device: Device) -> Error {
+    Error::invalid(op, format!("the tensor is on {device}; move it to the cpu first"))
 }

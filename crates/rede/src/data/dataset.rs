@@ -31,6 +31,12 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// The same samples on `device` (the same handles when already there), so
+    /// the mini-batches of a dataset uploaded once are gathered on the device.
+    pub fn to_device(&self, device: crate::Device) -> Result<Dataset> {
+        Ok(Dataset { x: self.x.to_device(device)?, y: self.y.to_device(device)? })
+    }
+
     /// The samples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Result<Dataset> {
         let idx = Tensor::from_vec(indices.iter().map(|&i| i as f64).collect::<Vec<_>>(), &[indices.len()])?;

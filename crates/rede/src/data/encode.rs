@@ -1,6 +1,8 @@
-//! Encoders for text features (one-hot) and class labels (indices).
+//! Encoders for text features (one-hot) and class labels (indices). Both
+//! work on a text column's dictionary, so each distinct value is looked up
+//! once, not once per row.
 
-use super::Column;
+use super::{Column, TextColumn};
 use crate::{Error, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -16,54 +18,129 @@ pub enum UnknownCategory {
 }
 
 /// One indicator column per category of a text column. Categories are
-/// sorted, as scikit-learn sorts them.
+/// sorted, as scikit-learn sorts them. Optionally one more indicator for the
+/// rare categories left out (and, later, unseen ones), and one for missing
+/// cells; in that order, after the categories.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OneHotEncoder {
     /// The column's name, for feature names and messages.
     pub column: String,
     /// The categories seen when fitted, sorted.
     pub categories: Vec<String>,
-    /// What to do with a category not in `categories`.
+    /// What to do with a category not in `categories` when there is no `other` indicator.
     pub unknown: UnknownCategory,
+    /// An indicator for the categories beyond `max_categories` and for unseen ones.
+    #[serde(default)]
+    pub other: bool,
+    /// An indicator for missing cells.
+    #[serde(default)]
+    pub missing: bool,
 }
+
+/// Where a value's indicator is: a column of the encoder's output, or none (all zeros).
+pub(crate) type Slot = Option<usize>;
 
 impl OneHotEncoder {
     /// Learns the categories of column `column` from its values.
     pub fn fit<S: AsRef<str>>(column: &str, values: &[S], unknown: UnknownCategory) -> Result<Self> {
-        let mut categories: Vec<String> = values.iter().map(|v| v.as_ref().to_string()).collect();
-        categories.sort_unstable();
-        categories.dedup();
-        if categories.is_empty() {
+        let values: TextColumn = values.iter().map(AsRef::as_ref).collect();
+        Self::fit_text(column, &values, unknown, None)
+    }
+
+    /// Learns the categories of a text column: all of them, or the
+    /// `max_categories` most frequent (ties: the first in sorted order) with
+    /// an `other` indicator for the rest. Missing cells, if any, get an
+    /// indicator of their own.
+    pub fn fit_text(
+        column: &str,
+        values: &TextColumn,
+        unknown: UnknownCategory,
+        max_categories: Option<usize>,
+    ) -> Result<Self> {
+        let counts = values.counts();
+        let mut present: Vec<(&String, usize)> =
+            values.dictionary().iter().zip(counts).filter(|(_, n)| *n > 0).collect();
+        if present.is_empty() {
             return Err(Error::invalid("OneHotEncoder::fit", format!("column '{column}' has no values")));
         }
-        Ok(OneHotEncoder { column: column.to_string(), categories, unknown })
+        let other = max_categories.is_some_and(|k| present.len() > k);
+        if let Some(k) = max_categories.filter(|_| other) {
+            present.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            present.truncate(k);
+        }
+        let mut categories: Vec<String> = present.into_iter().map(|(v, _)| v.clone()).collect();
+        categories.sort_unstable();
+        let missing = values.n_missing() > 0;
+        Ok(OneHotEncoder { column: column.to_string(), categories, unknown, other, missing })
     }
 
-    /// Number of indicator columns (one per category).
+    /// Number of indicator columns (one per category, `other` and `missing` if there).
     pub fn width(&self) -> usize {
-        self.categories.len()
+        self.categories.len() + usize::from(self.other) + usize::from(self.missing)
     }
 
-    /// `column=category` for each indicator column.
+    /// `column=category` for each indicator column (`column=(other)`, `column=(missing)`).
     pub fn feature_names(&self) -> Vec<String> {
-        self.categories.iter().map(|c| format!("{}={c}", self.column)).collect()
+        let extra = [(self.other, "(other)"), (self.missing, "(missing)")];
+        let extra = extra.iter().filter(|(on, _)| *on).map(|(_, name)| name.to_string());
+        self.categories.iter().cloned().chain(extra).map(|c| format!("{}={c}", self.column)).collect()
     }
 
     /// Writes the indicators of `value` into `out` (length [`OneHotEncoder::width`], zeroed by the caller).
     pub fn encode_into(&self, value: &str, out: &mut [f32]) -> Result<()> {
+        if let Some(k) = self.slot(value)? {
+            out[k] = 1.0;
+        }
+        Ok(())
+    }
+
+    /// Where `value`'s indicator is; an unknown value goes to `other`, to
+    /// none, or is an error, as the encoder says.
+    pub(crate) fn slot(&self, value: &str) -> Result<Slot> {
         match self.categories.binary_search_by(|c| c.as_str().cmp(value)) {
-            Ok(k) => out[k] = 1.0,
-            Err(_) if self.unknown == UnknownCategory::Zeros => {}
+            Ok(k) => Ok(Some(k)),
+            Err(_) if self.other => Ok(Some(self.categories.len())),
+            Err(_) if self.unknown == UnknownCategory::Zeros => Ok(None),
             Err(_) => {
                 let msg = format!(
                     "column '{}': unknown category '{value}' (known: {})",
                     self.column,
                     self.categories.join(", ")
                 );
-                return Err(Error::invalid("OneHotEncoder", msg));
+                Err(Error::invalid("OneHotEncoder", msg))
             }
         }
-        Ok(())
+    }
+
+    /// The slot of a missing cell: its own indicator, else as an unseen category.
+    pub(crate) fn missing_slot(&self) -> Slot {
+        if self.missing {
+            Some(self.categories.len() + usize::from(self.other))
+        } else {
+            self.other.then_some(self.categories.len())
+        }
+    }
+
+    /// The slot of each entry of `values`' dictionary.
+    pub(crate) fn slots(&self, values: &TextColumn) -> Result<Vec<Slot>> {
+        values.dictionary().iter().map(|v| self.slot(v)).collect()
+    }
+
+    /// Rows of `values` whose category was not seen in training (missing
+    /// cells without an indicator of their own included), and how many
+    /// distinct such values there are.
+    pub fn unseen(&self, values: &TextColumn) -> (usize, usize) {
+        let counts = values.counts();
+        let (mut rows, mut distinct) = (0, 0);
+        for (v, n) in values.dictionary().iter().zip(counts) {
+            if n > 0 && self.categories.binary_search(v).is_err() {
+                (rows, distinct) = (rows + n, distinct + 1);
+            }
+        }
+        if !self.missing {
+            rows += values.n_missing();
+        }
+        (rows, distinct)
     }
 
     /// The indicators of `values` as an f32 tensor `[n, width]`.
@@ -101,13 +178,14 @@ impl LabelEncoder {
     pub fn fit(labels: &Column) -> Result<Self> {
         let classes = match labels {
             Column::Text(v) => {
-                let mut c = v.clone();
+                no_missing("LabelEncoder::fit", v)?;
+                let mut c: Vec<String> =
+                    v.dictionary().iter().zip(v.counts()).filter(|(_, n)| *n > 0).map(|(l, _)| l.clone()).collect();
                 c.sort_unstable();
-                c.dedup();
                 Classes::Text(c)
             }
             Column::Numeric(v) => {
-                let mut c = v.iter().map(|&x| whole("LabelEncoder::fit", x)).collect::<Result<Vec<_>>>()?;
+                let mut c = v.iter().map(|&x| whole("LabelEncoder::fit", x.into())).collect::<Result<Vec<_>>>()?;
                 c.sort_unstable();
                 c.dedup();
                 Classes::Integer(c)
@@ -146,12 +224,24 @@ impl LabelEncoder {
         };
         match (&self.classes, labels) {
             (Classes::Text(c), Column::Text(v)) => {
-                v.iter().map(|l| c.binary_search(l).map_err(|_| unknown(l.clone()))).collect()
+                no_missing("LabelEncoder::transform", v)?;
+                let index: Vec<usize> = v
+                    .dictionary()
+                    .iter()
+                    .zip(v.counts())
+                    .map(|(l, n)| match c.binary_search(l) {
+                        Ok(k) => Ok(k),
+                        // A value no row uses any more (after a row selection) needs no index.
+                        Err(_) if n == 0 => Ok(usize::MAX),
+                        Err(_) => Err(unknown(l.clone())),
+                    })
+                    .collect::<Result<_>>()?;
+                Ok(v.codes().map(|code| index[code.expect("checked: no missing label")]).collect())
             }
             (Classes::Integer(c), Column::Numeric(v)) => v
                 .iter()
                 .map(|&x| {
-                    let k = whole("LabelEncoder::transform", x)?;
+                    let k = whole("LabelEncoder::transform", x.into())?;
                     c.binary_search(&k).map_err(|_| unknown(k.to_string()))
                 })
                 .collect(),
@@ -167,6 +257,14 @@ impl LabelEncoder {
             Classes::Text(_) => "text",
             Classes::Integer(_) => "numeric",
         }
+    }
+}
+
+/// An error when a label is missing.
+fn no_missing(op: &'static str, labels: &TextColumn) -> Result<()> {
+    match labels.n_missing() {
+        0 => Ok(()),
+        n => Err(Error::invalid(op, format!("{n} labels are missing"))),
     }
 }
 
@@ -195,10 +293,29 @@ mod tests {
     }
 
     #[test]
+    fn max_categories_keeps_the_most_frequent_and_sends_the_rest_to_other() {
+        let values = TextColumn::from_options([Some("a"), Some("b"), Some("b"), Some("c"), Some("c"), None]);
+        let enc = OneHotEncoder::fit_text("k", &values, UnknownCategory::Error, Some(2)).unwrap();
+        assert_eq!(enc.feature_names(), vec!["k=b", "k=c", "k=(other)", "k=(missing)"]);
+        assert_eq!(
+            enc.transform(&["a", "zzz", "c"]).unwrap().to_vec_f32(),
+            vec![
+                0., 0., 1., 0., //
+                0., 0., 1., 0., //
+                0., 1., 0., 0.,
+            ]
+        );
+        assert_eq!(enc.missing_slot(), Some(3));
+        let later = TextColumn::from_options([Some("a"), Some("q"), Some("q"), None]);
+        assert_eq!(enc.unseen(&later), (3, 2));
+    }
+
+    #[test]
     fn label_encoder_sorts_text_and_numbers_like_scikit_learn() {
-        let text = LabelEncoder::fit(&Column::Text(vec!["b".into(), "a".into(), "b".into()])).unwrap();
+        let text = LabelEncoder::fit(&Column::text(&["b", "a", "b"])).unwrap();
         assert_eq!(text.labels(), vec!["a", "b"]);
-        assert_eq!(text.transform(&Column::Text(vec!["b".into(), "a".into()])).unwrap(), vec![1, 0]);
+        assert_eq!(text.transform(&Column::text(&["b", "a"])).unwrap(), vec![1, 0]);
+        assert!(text.transform(&Column::text(&["c"])).unwrap_err().to_string().contains("unknown class 'c'"));
         let nums = LabelEncoder::fit(&Column::Numeric(vec![10.0, 2.0, -1.0, 2.0])).unwrap();
         assert_eq!(nums.labels(), vec!["-1", "2", "10"]);
         assert_eq!(nums.transform(&Column::Numeric(vec![10.0, -1.0])).unwrap(), vec![2, 0]);

@@ -8,19 +8,26 @@ pub mod datasets;
 mod download;
 mod encode;
 pub mod idx;
+mod missing;
 mod mnist;
 mod pipeline;
 mod scale;
 mod split;
 pub mod synthetic;
 mod table;
+mod text;
 
-pub use csv::{read_csv, read_csv_from, CsvOptions};
+pub use csv::{read_csv, read_csv_from, read_csv_header, read_csv_with_progress, CsvOptions};
 pub use dataset::{Batches, Dataset};
 pub use encode::{Classes, LabelEncoder, OneHotEncoder, UnknownCategory};
 pub use idx::Idx;
+pub use missing::{Impute, NA_TOKENS};
 pub use mnist::Mnist;
-pub use pipeline::{FeaturePipeline, PipelineOptions, Task, MAX_INFERRED_CLASSES};
+pub use pipeline::{
+    ColumnEncoding, FeaturePipeline, PipelineOptions, Preprocessing, Task, Unseen, MAX_FEATURE_BYTES,
+    MAX_INFERRED_CLASSES,
+};
 pub use scale::{ChannelScaler, MinMaxScaler, StandardScaler};
 pub use split::{stratified_split, train_test_split};
 pub use table::{Column, Table};
+pub use text::TextColumn;

@@ -1,16 +1,17 @@
-//! A table of named columns, each numeric (f64) or text: what a CSV file
-//! holds before it becomes tensors.
+//! A table of named columns, each numeric (f32) or text (dictionary-encoded):
+//! what a CSV file holds before it becomes tensors.
 
-use super::Dataset;
+use super::{Dataset, TextColumn};
 use crate::{Error, Result};
 
 /// One column of a [`Table`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Column {
-    /// Finite numbers.
-    Numeric(Vec<f64>),
-    /// Text values (categories or labels).
-    Text(Vec<String>),
+    /// Finite numbers, at the precision the networks compute in; NaN marks a
+    /// missing value.
+    Numeric(Vec<f32>),
+    /// Text values (categories or labels); a cell may be missing.
+    Text(TextColumn),
 }
 
 impl Column {
@@ -25,6 +26,19 @@ impl Column {
     /// Whether the column has no row.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A text column with these values, none missing.
+    pub fn text<S: AsRef<str>>(values: &[S]) -> Column {
+        Column::Text(values.iter().map(AsRef::as_ref).collect())
+    }
+
+    /// Number of missing cells.
+    pub fn n_missing(&self) -> usize {
+        match self {
+            Column::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
+            Column::Text(v) => v.n_missing(),
+        }
     }
 
     /// Whether the column holds numbers.
@@ -44,7 +58,7 @@ impl Column {
     fn take(&self, indices: &[usize]) -> Column {
         match self {
             Column::Numeric(v) => Column::Numeric(indices.iter().map(|&i| v[i]).collect()),
-            Column::Text(v) => Column::Text(indices.iter().map(|&i| v[i].clone()).collect()),
+            Column::Text(v) => Column::Text(v.take(indices)),
         }
     }
 }
@@ -90,13 +104,13 @@ impl Table {
                 format!("{} feature names for x {:?} and y {:?}", feature_names.len(), data.x.shape(), data.y.shape());
             return Err(Error::invalid("Table::from_dataset", msg));
         }
-        let x = data.x.to_vec_f64();
+        let x = data.x.to_vec_f32();
         let mut columns: Vec<(String, Column)> = feature_names
             .iter()
             .enumerate()
             .map(|(j, name)| (name.clone(), Column::Numeric((0..n).map(|i| x[i * d + j]).collect())))
             .collect();
-        columns.push((target.to_string(), Column::Numeric(data.y.to_vec_f64())));
+        columns.push((target.to_string(), Column::Numeric(data.y.to_vec_f32())));
         Table::new(columns)
     }
 
@@ -132,6 +146,22 @@ impl Table {
         }
         Ok(Table { names: self.names.clone(), columns: self.columns.iter().map(|c| c.take(indices)).collect() })
     }
+
+    /// Two tables of the rows at `first` and at `second` (a train/test split),
+    /// built a column at a time while this table is given up, so the data is
+    /// never held twice.
+    pub fn split_rows(self, first: &[usize], second: &[usize]) -> Result<(Table, Table)> {
+        let n = self.n_rows();
+        if let Some(&bad) = first.iter().chain(second).find(|&&i| i >= n) {
+            return Err(Error::IndexOutOfRange { op: "Table::split_rows", index: bad, dim: 0, size: n });
+        }
+        let (mut a, mut b) = (Vec::with_capacity(self.columns.len()), Vec::with_capacity(self.columns.len()));
+        for column in self.columns {
+            a.push(column.take(first));
+            b.push(column.take(second));
+        }
+        Ok((Table { names: self.names.clone(), columns: a }, Table { names: self.names, columns: b }))
+    }
 }
 
 /// The first name that occurs twice, if any.
@@ -147,7 +177,7 @@ mod tests {
     fn sample() -> Table {
         Table::new(vec![
             ("a".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
-            ("b".into(), Column::Text(vec!["x".into(), "y".into(), "z".into()])),
+            ("b".into(), Column::text(&["x", "y", "z"])),
         ])
         .unwrap()
     }
@@ -156,8 +186,16 @@ mod tests {
     fn rows_selects_in_order() {
         let t = sample().rows(&[2, 0]).unwrap();
         assert_eq!(t.column("a"), Some(&Column::Numeric(vec![3.0, 1.0])));
-        assert_eq!(t.column("b"), Some(&Column::Text(vec!["z".into(), "x".into()])));
+        assert_eq!(t.column("b"), Some(&Column::text(&["z", "x"])));
         assert!(sample().rows(&[3]).is_err());
+    }
+
+    #[test]
+    fn split_rows_gives_both_parts() {
+        let (a, b) = sample().split_rows(&[1], &[2, 0]).unwrap();
+        assert_eq!(a, sample().rows(&[1]).unwrap());
+        assert_eq!(b, sample().rows(&[2, 0]).unwrap());
+        assert!(sample().split_rows(&[0], &[5]).is_err());
     }
 
     #[test]

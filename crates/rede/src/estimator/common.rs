@@ -20,6 +20,13 @@ macro_rules! shared_methods {
                 &self.inner.params
             }
 
+            /// The estimator with this handling of table inputs (missing values, rare
+            /// categories, columns that are not features) for the next `fit`.
+            pub fn with_preprocessing(mut self, preprocessing: $crate::data::Preprocessing) -> Self {
+                self.inner.preprocessing = preprocessing;
+                self
+            }
+
             /// Fits on features `x` `[n, d]` and targets `y` `[n]` (or `[n, 1]`), from scratch.
             pub fn fit(&mut self, x: &$crate::Tensor, y: &$crate::Tensor) -> $crate::Result<&mut Self> {
                 self.inner.fit_tensors(x, y, None)?;

@@ -57,7 +57,7 @@ fn a_conv_spec_learns_digits_and_survives_a_file_round_trip() {
         LayerSpec::Sequential { layers } => layers.iter().map(LayerSpec::describe).collect::<Vec<_>>(),
         other => vec![other.describe()],
     };
-    assert_eq!(described(loaded.module().unwrap().spec()), described(conv_spec()));
+    assert_eq!(described(loaded.module().unwrap().spec().unwrap()), described(conv_spec()));
     assert_eq!(loaded.predict_proba(&x).unwrap().to_vec_f32(), clf.predict_proba(&x).unwrap().to_vec_f32());
 }
 

@@ -55,7 +55,7 @@ fn check_finite(op: &'static str, what: &str, t: &Tensor) -> Result<()> {
 /// The numeric columns `x0…` of `x` (checked), with the targets as column `y` if given.
 pub(crate) fn tensor_table(op: &'static str, x: &Tensor, y: Option<&Tensor>) -> Result<Table> {
     let (n, d) = check_features(op, x)?;
-    let values = x.to_vec_f64();
+    let values = x.to_vec_f32();
     let mut columns: Vec<(String, Column)> = tensor_feature_names(d)
         .into_iter()
         .enumerate()
@@ -63,7 +63,7 @@ pub(crate) fn tensor_table(op: &'static str, x: &Tensor, y: Option<&Tensor>) -> 
         .collect();
     if let Some(y) = y {
         check_targets(op, y, n)?;
-        columns.push((TENSOR_TARGET.to_string(), Column::Numeric(y.to_vec_f64())));
+        columns.push((TENSOR_TARGET.to_string(), Column::Numeric(y.to_vec_f32())));
     }
     Table::new(columns)
 }

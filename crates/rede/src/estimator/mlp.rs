@@ -5,11 +5,11 @@ use super::checkpoint::{self, Checkpoints};
 use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGET};
 use super::persist::Parts;
 use super::{LearningRate, MlpParams, Solver};
-use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Table, UnknownCategory};
+use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Preprocessing, Table, UnknownCategory};
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
 use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, Start, TrainConfig, Trainer};
-use crate::{no_grad, Error, Result, Rng, Tensor};
+use crate::{no_grad, Device, Error, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -70,6 +70,8 @@ impl Fitted {
 /// The shared state of [`super::MlpClassifier`] and [`super::MlpRegressor`].
 pub(crate) struct Mlp {
     pub(crate) params: MlpParams,
+    /// Missing values, rare categories and left-out columns of table inputs.
+    pub(crate) preprocessing: Preprocessing,
     pub(crate) task: data::Task,
     pub(crate) fitted: Option<Fitted>,
     pub(crate) record: TrainingRecord,
@@ -96,7 +98,14 @@ impl Callback for Forward<'_> {
 
 impl Mlp {
     pub(crate) fn new(params: MlpParams, task: data::Task) -> Mlp {
-        Mlp { params, task, fitted: None, record: TrainingRecord::default(), metadata: BTreeMap::new() }
+        Mlp {
+            params,
+            preprocessing: Preprocessing::default(),
+            task,
+            fitted: None,
+            record: TrainingRecord::default(),
+            metadata: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn fitted(&self, op: &'static str) -> Result<&Fitted> {
@@ -204,6 +213,7 @@ impl Mlp {
             // A category seen only in new data is all zeros rather than an error.
             unknown_category: UnknownCategory::Zeros,
             image_channels: self.params.image_channels,
+            preprocessing: self.preprocessing.clone(),
         };
         let pipeline = FeaturePipeline::fit(table, target, &options)?;
         if let Some(classes) = pipeline.class_labels() {
@@ -317,11 +327,16 @@ impl Mlp {
             trainer =
                 trainer.with_checkpoint(plan.every, move |snapshot| checkpoint::write(plan, &parts, seed, snapshot));
         }
+        // The network trains on the device (where the optimizer keeps its state
+        // from the first call on) and comes back to the host for everything else.
+        model.to_device(p.device)?;
         if optimizer.is_none() {
             *optimizer = Some(make_optimizer(&p, model.parameters())?);
         }
         let optimizer = optimizer.as_mut().expect("just made");
-        let history = trainer.resume(start).fit(&mut **model, &mut **optimizer, &train, validation.as_ref())?;
+        let history = trainer.resume(start).fit(&mut **model, &mut **optimizer, &train, validation.as_ref());
+        model.to_device(Device::Cpu)?;
+        let history = history?;
         model.set_training(false);
         for record in &history.epochs {
             self.record.push(record);
@@ -348,6 +363,12 @@ impl Mlp {
     /// evaluations, in one optimizer step. The loss curve gets one entry per
     /// loss evaluation (line-search trials included).
     fn run_lbfgs(&mut self, data: &Dataset, mut callback: Option<&mut dyn Callback>) -> Result<()> {
+        if self.params.device != Device::Cpu {
+            return Err(Error::invalid(
+                "fit",
+                format!("the lbfgs solver runs on the cpu only, not {}; use adam or sgd there", self.params.device),
+            ));
+        }
         let p = self.params.clone();
         let task = self.train_task();
         let fitted = self.fitted.as_mut().expect("initialized before training");
@@ -418,8 +439,21 @@ impl Mlp {
         if table.n_rows() == 0 {
             return Err(Error::invalid(op, "empty data: the table has no rows"));
         }
-        let x = fitted.pipeline.features(table)?;
-        no_grad(|| fitted.model.forward(&x))
+        // A part at a time, so the features and activations of a large table
+        // never take more memory than this many rows' worth.
+        const ROWS: usize = 65_536;
+        let n = table.n_rows();
+        let parts = (0..n)
+            .step_by(ROWS)
+            .map(|start| {
+                let x = fitted.pipeline.features_of_rows(table, start..(start + ROWS).min(n))?;
+                no_grad(|| fitted.model.forward(&x))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match parts.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0),
+        }
     }
 
     /// The network's raw outputs for an `[n, d]` tensor.

@@ -1,7 +1,7 @@
 //! The estimators' hyperparameters: scikit-learn's names and defaults, plus rede's extras.
 
 use crate::nn::{Activation, Initializer, LayerSpec};
-use crate::{Error, Result};
+use crate::{Device, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -197,6 +197,12 @@ pub struct MlpParams {
     /// which `fit` checks before training.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<LayerSpec>,
+    /// Where the mini-batch solvers train (default the CPU). On a GPU
+    /// (`Device::Cuda(n)`) the fitted network is brought back to the host
+    /// afterwards, so predictions and saved models are the same whatever the
+    /// device; the device itself is not saved with the model.
+    #[serde(skip)]
+    pub device: Device,
 }
 
 impl Default for MlpParams {
@@ -230,6 +236,7 @@ impl Default for MlpParams {
             standardize: true,
             image_channels: None,
             model: None,
+            device: Device::Cpu,
         }
     }
 }

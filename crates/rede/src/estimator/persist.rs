@@ -75,6 +75,32 @@ pub(crate) fn parts_bytes(
     model_file_bytes(model, &metadata)
 }
 
+impl MlpClassifier {
+    /// Loads a classifier saved with [`MlpClassifier::save`] (a file holding a regressor
+    /// is an error; [`Estimator::load`] reads either).
+    pub fn load(path: impl AsRef<Path>) -> Result<MlpClassifier> {
+        match Estimator::load(path.as_ref())? {
+            Estimator::Classifier(c) => Ok(c),
+            Estimator::Regressor(_) => {
+                Err(Error::file(path.as_ref(), "holds an MLP regressor; load it with MlpRegressor::load"))
+            }
+        }
+    }
+}
+
+impl MlpRegressor {
+    /// Loads a regressor saved with [`MlpRegressor::save`] (a file holding a classifier
+    /// is an error; [`Estimator::load`] reads either).
+    pub fn load(path: impl AsRef<Path>) -> Result<MlpRegressor> {
+        match Estimator::load(path.as_ref())? {
+            Estimator::Regressor(r) => Ok(r),
+            Estimator::Classifier(_) => {
+                Err(Error::file(path.as_ref(), "holds an MLP classifier; load it with MlpClassifier::load"))
+            }
+        }
+    }
+}
+
 /// A fitted estimator read back from a file.
 pub enum Estimator {
     /// A saved [`MlpClassifier`].

@@ -50,7 +50,7 @@ impl MlpRegressor {
     pub fn score_table(&self, table: &Table) -> Result<f64> {
         let pipeline = &self.inner.fitted("score")?.pipeline;
         let truth = match table.column(pipeline.target_name()) {
-            Some(crate::data::Column::Numeric(v)) => v.clone(),
+            Some(crate::data::Column::Numeric(v)) => v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>(),
             _ => {
                 let msg = format!("the table has no numeric target column '{}'", pipeline.target_name());
                 return Err(Error::invalid("score", msg));

@@ -98,8 +98,8 @@ pub fn apply_config(base: &MlpParams, config: &Config) -> Result<MlpParams> {
 /// Class index of every row's target, for stratified folds (classes in sorted order).
 fn class_labels(target: &Column) -> Vec<usize> {
     let keys: Vec<String> = match target {
-        Column::Text(v) => v.clone(),
-        Column::Numeric(v) => v.iter().map(|x| format!("{:020.6}", x + 1e12)).collect(),
+        Column::Text(v) => v.iter().map(|label| label.unwrap_or_default().to_string()).collect(),
+        Column::Numeric(v) => v.iter().map(|&x| format!("{:020.6}", f64::from(x) + 1e12)).collect(),
     };
     let mut classes = keys.clone();
     classes.sort();
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn class_labels_index_sorted_classes() {
-        assert_eq!(class_labels(&Column::Text(vec!["b".into(), "a".into(), "b".into()])), vec![1, 0, 1]);
+        assert_eq!(class_labels(&Column::text(&["b", "a", "b"])), vec![1, 0, 1]);
         assert_eq!(class_labels(&Column::Numeric(vec![10.0, -1.0, 2.0, 10.0])), vec![2, 0, 1, 2]);
     }
 }

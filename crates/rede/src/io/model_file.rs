@@ -46,15 +46,26 @@ pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>
     let mut info: HashMap<String, String> = metadata.clone().into_iter().collect();
     info.insert(KEY_FORMAT.into(), FORMAT_VERSION.into());
     info.insert(KEY_VERSION.into(), env!("CARGO_PKG_VERSION").into());
-    let spec =
-        serde_json::to_string(&module.spec()).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
+    let spec = module.spec().ok_or_else(|| {
+        Error::invalid(
+            "save",
+            "this module has no LayerSpec (a user-defined module), so its architecture cannot be saved; \
+             save its weights with module.state_dict().save(path) and load them into a new instance \
+             with load_state_dict",
+        )
+    })?;
+    let spec = serde_json::to_string(&spec).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
-    let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = module
-        .named_parameters()
-        .into_iter()
+    serialize(&module.named_parameters(), info)
+}
+
+/// The safetensors bytes of named tensors (each in its own element type) with header `metadata`.
+pub(crate) fn serialize(tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<Vec<u8>> {
+    let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = tensors
+        .iter()
         .map(|(name, t)| {
-            let (dtype, bytes) = tensor_bytes(&t);
-            (name, dtype, bytes, t.shape().to_vec())
+            let (dtype, bytes) = tensor_bytes(t);
+            (name.clone(), dtype, bytes, t.shape().to_vec())
         })
         .collect();
     let views = named
@@ -65,7 +76,8 @@ pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>
                 .map_err(|e| Error::invalid("save", e.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, Some(info.into_iter().collect())).map_err(|e| Error::invalid("save", e.to_string()))
+    safetensors::serialize(views, Some(metadata.into_iter().collect()))
+        .map_err(|e| Error::invalid("save", e.to_string()))
 }
 
 /// Loads a model saved by [`save_model`], validating the header, the format
@@ -148,7 +160,7 @@ fn check_against_tensors(spec: &LayerSpec, tensors: &SafeTensors<'_>) -> std::re
 }
 
 /// A tensor from a safetensors view of f32 or f64 data, every value finite.
-fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
+pub(crate) fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
     let data = view.data();
     let shape = view.shape();
     let t = match view.dtype() {

@@ -19,8 +19,8 @@ macro_rules! activation {
                 Vec::new()
             }
 
-            fn spec(&self) -> LayerSpec {
-                LayerSpec::$spec
+            fn spec(&self) -> Option<LayerSpec> {
+                Some(LayerSpec::$spec)
             }
         }
     };
@@ -84,8 +84,8 @@ impl Module for LeakyRelu {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::LeakyRelu { negative_slope: self.negative_slope }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::LeakyRelu { negative_slope: self.negative_slope })
     }
 }
 
@@ -116,8 +116,8 @@ impl Module for Softmax {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Softmax { axis: self.axis }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Softmax { axis: self.axis })
     }
 }
 

@@ -122,9 +122,9 @@ impl Module for Conv2d {
         p
     }
 
-    fn spec(&self) -> LayerSpec {
+    fn spec(&self) -> Option<LayerSpec> {
         let w = self.weight.shape();
-        LayerSpec::Conv2d {
+        Some(LayerSpec::Conv2d {
             in_channels: w[1] * self.options.groups,
             out_channels: w[0],
             kernel_size: [w[2], w[3]],
@@ -133,7 +133,7 @@ impl Module for Conv2d {
             dilation: self.options.dilation,
             groups: self.options.groups,
             bias: self.bias.is_some(),
-        }
+        })
     }
 }
 
@@ -194,9 +194,9 @@ impl Module for Conv1d {
         p
     }
 
-    fn spec(&self) -> LayerSpec {
+    fn spec(&self) -> Option<LayerSpec> {
         let w = self.weight.shape();
-        LayerSpec::Conv1d {
+        Some(LayerSpec::Conv1d {
             in_channels: w[1] * self.options.groups,
             out_channels: w[0],
             kernel_size: w[2],
@@ -205,7 +205,7 @@ impl Module for Conv1d {
             dilation: self.options.dilation,
             groups: self.options.groups,
             bias: self.bias.is_some(),
-        }
+        })
     }
 }
 
@@ -243,8 +243,8 @@ impl Module for Flatten {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Flatten { start_dim: self.start_dim, end_dim: self.end_dim }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Flatten { start_dim: self.start_dim, end_dim: self.end_dim })
     }
 }
 
@@ -341,7 +341,7 @@ pub(crate) fn build_family(spec: &LayerSpec, dtype: DType, rng: &mut Rng) -> Opt
         LayerSpec::Lstm(config) => boxed(Lstm::with_dtype(config, dtype, rng)),
         LayerSpec::Gru(config) => boxed(Gru::with_dtype(config, dtype, rng)),
         LayerSpec::LastStep => boxed(Ok(LastStep)),
-        _ => return None,
+        _ => return super::transformer::build_family(spec, dtype, rng),
     })
 }
 
@@ -398,6 +398,6 @@ pub(crate) fn describe_family(spec: &LayerSpec) -> String {
             )
         }
         LayerSpec::LastStep => "LastStep".into(),
-        other => format!("{other:?}"),
+        other => super::transformer::describe_family(other).unwrap_or_else(|| format!("{other:?}")),
     }
 }

@@ -61,7 +61,7 @@ impl Module for Dropout {
         self.training = training;
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Dropout { p: self.p }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Dropout { p: self.p })
     }
 }

@@ -51,7 +51,7 @@ impl Module for Embedding {
         vec![("weight".into(), self.weight.clone())]
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Embedding { num_embeddings: self.weight.shape()[0], embedding_dim: self.weight.shape()[1] }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Embedding { num_embeddings: self.weight.shape()[0], embedding_dim: self.weight.shape()[1] })
     }
 }

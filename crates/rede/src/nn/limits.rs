@@ -168,6 +168,22 @@ impl LayerSpec {
                 product(sizes)?;
                 Ok(Footprint::default())
             }
+            LayerSpec::LayerNorm { normalized_shape, elementwise_affine, .. } => {
+                let named: Vec<(&str, usize)> = normalized_shape.iter().map(|&s| ("normalized_shape", s)).collect();
+                dims(&named)?;
+                let n = product(normalized_shape)?;
+                Ok(params(if *elementwise_affine { product(&[2, n])? } else { 0 }))
+            }
+            LayerSpec::MultiheadAttention { embed_dim, num_heads, bias, .. } => {
+                dims(&[("embed_dim", *embed_dim), ("num_heads", *num_heads)])?;
+                // in_proj [3E, E] and out_proj [E, E], with biases [3E] and [E].
+                let weights = product(&[4, *embed_dim, *embed_dim])?;
+                Ok(params(add(weights, if *bias { product(&[4, *embed_dim])? } else { 0 })?))
+            }
+            LayerSpec::PositionalEmbedding { max_len, embedding_dim } => {
+                dims(&[("max_len", *max_len), ("embedding_dim", *embedding_dim)])?;
+                Ok(params(product(&[*max_len, *embedding_dim])?))
+            }
             LayerSpec::Identity
             | LayerSpec::Sigmoid
             | LayerSpec::Tanh

@@ -116,12 +116,12 @@ impl Module for Linear {
         params
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Linear {
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Linear {
             in_features: self.in_features(),
             out_features: self.out_features(),
             bias: self.bias.is_some(),
             init: self.init,
-        }
+        })
     }
 }

@@ -5,9 +5,12 @@
 //! an index out of range is an error naming it.
 
 use super::Module;
+
+mod probabilistic;
 use crate::autograd::record;
 use crate::backend::CrossEntropyTargets;
 use crate::{no_grad, DType, Error, Result, Tensor};
+pub use probabilistic::{binary_cross_entropy, binary_cross_entropy_with, cross_entropy_probs, kl_div, kl_div_with};
 
 /// How per-element losses are combined.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,6 +34,9 @@ pub struct CrossEntropyOptions {
     pub label_smoothing: f64,
     /// How the per-sample losses are combined.
     pub reduction: Reduction,
+    /// A target value whose samples count for nothing: no loss, no gradient, and not in
+    /// the mean's denominator (PyTorch's `ignore_index`, e.g. −100 for padding).
+    pub ignore_index: Option<i64>,
 }
 
 /// Mean cross-entropy of `logits` `[N, C]` against class indices `targets` `[N]`.
@@ -38,22 +44,28 @@ pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     cross_entropy_with(logits, targets, &CrossEntropyOptions::default())
 }
 
-/// Cross-entropy with class weights, label smoothing and a reduction, fused with
-/// the log-softmax: the forward pass is stable for any finite logits, and the
-/// graph gets a single node whose backward is `(softmax·Σ_c b − b)·g / norm`,
+/// Cross-entropy with class weights, label smoothing, ignored targets and a reduction,
+/// fused with the log-softmax: the forward pass is stable for any finite logits, and
+/// the graph gets a single node whose backward is `(softmax·Σ_c b − b)·g / norm`,
 /// where `b` is the (weighted, smoothed) target distribution of each row; for
 /// plain targets that is `(softmax − onehot)/N`.
+///
+/// `targets` are class indices `[N]`, or class probabilities `[N, C]` (the shape of
+/// the logits), as in PyTorch; see [`cross_entropy_probs`] for the latter.
 pub fn cross_entropy_with(logits: &Tensor, targets: &Tensor, options: &CrossEntropyOptions) -> Result<Tensor> {
     const OP: &str = "cross_entropy";
+    if targets.rank() == 2 && targets.shape() == logits.shape() {
+        return cross_entropy_probs(logits, targets, options);
+    }
     let (n, c) = class_dims(OP, logits)?;
-    let classes = class_targets(OP, targets, n, c)?;
+    let classes = class_targets_ignoring(OP, targets, n, c, options.ignore_index)?;
     let eps = options.label_smoothing;
     if !(0.0..=1.0).contains(&eps) {
         return Err(Error::invalid(OP, format!("label smoothing must be in [0, 1], got {eps}")));
     }
     let weight = class_weights(OP, options.weight.as_ref(), c)?;
     let norm = match options.reduction {
-        Reduction::Mean => classes.iter().map(|&y| weight[y]).sum(),
+        Reduction::Mean => classes.iter().flatten().map(|&y| weight[y]).sum(),
         _ => 1.0,
     };
     let targets = CrossEntropyTargets { classes: &classes, weight: &weight, smoothing: eps, norm };
@@ -248,6 +260,23 @@ fn class_targets(op: &'static str, targets: &Tensor, n: usize, c: usize) -> Resu
             Ok(v as usize)
         })
         .collect()
+}
+
+/// The class indices of `targets` `[N]`, None where a target equals `ignore`.
+fn class_targets_ignoring(
+    op: &'static str,
+    targets: &Tensor,
+    n: usize,
+    c: usize,
+    ignore: Option<i64>,
+) -> Result<Vec<Option<usize>>> {
+    let Some(ignore) = ignore else {
+        return Ok(class_targets(op, targets, n, c)?.into_iter().map(Some).collect());
+    };
+    let ignored: Vec<bool> = targets.to_vec_f64().iter().map(|&v| v == ignore as f64).collect();
+    let kept = Tensor::where_cond(&targets.eq_scalar(ignore as f64), &targets.zeros_like(), targets)?;
+    let classes = class_targets(op, &kept, n, c)?;
+    Ok(classes.into_iter().zip(ignored).map(|(y, skip)| (!skip).then_some(y)).collect())
 }
 
 /// The class weights as numbers (all 1 when absent).

@@ -1,7 +1,7 @@
 //! The `Module` abstraction every layer and model implements, and [`LayerSpec`],
 //! the architecture as serializable data.
 
-use super::Initializer;
+use super::{Initializer, LoadReport, StateDict};
 use crate::{Result, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +48,27 @@ pub trait Module: Send + Sync {
         self.parameters().first().map_or(crate::Device::Cpu, Tensor::device)
     }
 
-    /// The architecture as data, so a saved model can be rebuilt.
-    fn spec(&self) -> LayerSpec;
+    /// The architecture as data, so a saved model can be rebuilt with
+    /// [`crate::io::save_model`]. `None` (the default) for a module that no
+    /// [`LayerSpec`] describes, such as a user-defined one: save its weights with
+    /// [`Module::state_dict`] instead.
+    fn spec(&self) -> Option<LayerSpec> {
+        None
+    }
+
+    /// Every parameter and buffer by name, as PyTorch's `state_dict()`: the weights
+    /// without the architecture, for any module. See [`StateDict`].
+    fn state_dict(&self) -> StateDict {
+        StateDict::of(self)
+    }
+
+    /// Copies `state`'s tensors into this module's parameters and buffers (in place),
+    /// matching them by name. With `strict`, any missing, unexpected or mis-shaped
+    /// name is an error and nothing is copied; otherwise the tensors that fit are
+    /// copied and the [`LoadReport`] lists the rest.
+    fn load_state_dict(&self, state: &StateDict, strict: bool) -> Result<LoadReport> {
+        state.load_into(self, strict)
+    }
 }
 
 /// A serializable description of a layer or model. `build` turns it into a
@@ -243,5 +262,36 @@ pub enum LayerSpec {
         dim: usize,
         /// The sizes it becomes; their product must equal its size.
         sizes: Vec<usize>,
+    },
+    /// Layer normalization over the trailing dimensions.
+    LayerNorm {
+        /// The trailing dimensions normalized together (e.g. `[512]`).
+        normalized_shape: Vec<usize>,
+        /// Added to the variance (default 1e-5).
+        #[serde(default = "crate::nn::conv::bn_eps")]
+        eps: f64,
+        /// Learned per-element scale and shift (default true).
+        #[serde(default = "crate::nn::conv::yes")]
+        elementwise_affine: bool,
+    },
+    /// Multi-head self-attention over `[N, T, E]`.
+    MultiheadAttention {
+        /// The model width E.
+        embed_dim: usize,
+        /// Heads; E must divide by it.
+        num_heads: usize,
+        /// Whether each position attends only to itself and earlier ones (default false).
+        #[serde(default)]
+        causal: bool,
+        /// Whether the projections have biases (default true).
+        #[serde(default = "crate::nn::conv::yes")]
+        bias: bool,
+    },
+    /// Learned positional embeddings added to `[N, T, D]`.
+    PositionalEmbedding {
+        /// The longest sequence.
+        max_len: usize,
+        /// Vector length D.
+        embedding_dim: usize,
     },
 }

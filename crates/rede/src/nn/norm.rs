@@ -194,13 +194,13 @@ macro_rules! batch_norm {
                 self.0.training = training;
             }
 
-            fn spec(&self) -> LayerSpec {
-                LayerSpec::$variant {
+            fn spec(&self) -> Option<LayerSpec> {
+                Some(LayerSpec::$variant {
                     num_features: self.0.features(),
                     eps: self.0.eps,
                     momentum: self.0.momentum,
                     affine: self.0.weight.is_some(),
-                }
+                })
             }
         }
     };

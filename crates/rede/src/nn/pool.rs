@@ -38,10 +38,10 @@ macro_rules! sliding_pool {
                 Vec::new()
             }
 
-            fn spec(&self) -> LayerSpec {
+            fn spec(&self) -> Option<LayerSpec> {
                 // A stride equal to the kernel is the default, written as none.
                 let stride = (self.0.stride != self.0.kernel).then_some(self.0.stride);
-                LayerSpec::$variant { kernel_size: self.0.kernel, stride, padding: self.0.padding }
+                Some(LayerSpec::$variant { kernel_size: self.0.kernel, stride, padding: self.0.padding })
             }
         }
     };
@@ -83,7 +83,7 @@ impl Module for AdaptiveAvgPool2d {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::AdaptiveAvgPool2d { output_size: self.output_size }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::AdaptiveAvgPool2d { output_size: self.output_size })
     }
 }

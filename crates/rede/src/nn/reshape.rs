@@ -52,8 +52,8 @@ impl Module for Unflatten {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Unflatten { dim: self.dim, sizes: self.sizes.clone() }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Unflatten { dim: self.dim, sizes: self.sizes.clone() })
     }
 }
 
@@ -109,7 +109,7 @@ mod tests {
         assert!(json.contains("\"unflatten\""), "{json}");
         assert_eq!(LayerSpec::from_json(&json).unwrap(), spec);
         let built = spec.build(&mut Rng::seed(0)).unwrap();
-        assert_eq!(built.spec(), spec);
+        assert_eq!(built.spec().as_ref(), Some(&spec));
         assert_eq!(spec.describe(), "Unflatten(dim=1, sizes=[1, 8, 8])");
     }
 }

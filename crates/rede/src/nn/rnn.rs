@@ -332,8 +332,8 @@ macro_rules! recurrent {
                 self.0.named_parameters()
             }
 
-            fn spec(&self) -> LayerSpec {
-                LayerSpec::$variant(self.0.config)
+            fn spec(&self) -> Option<LayerSpec> {
+                Some(LayerSpec::$variant(self.0.config))
             }
         }
     };
@@ -374,7 +374,7 @@ impl Module for LastStep {
         Vec::new()
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::LastStep
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::LastStep)
     }
 }

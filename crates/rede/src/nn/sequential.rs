@@ -120,8 +120,9 @@ impl Module for Sequential {
         }
     }
 
-    fn spec(&self) -> LayerSpec {
-        LayerSpec::Sequential { layers: self.layers.iter().map(|l| l.spec()).collect() }
+    /// The chain's spec, when every layer has one.
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Sequential { layers: self.layers.iter().map(|l| l.spec()).collect::<Option<_>>()? })
     }
 }
 

@@ -21,8 +21,9 @@ struct Row {
 pub fn summary(model: &dyn Module, input_shape: &[usize]) -> Result<String> {
     let dtype = model.parameters().first().map_or(DType::F32, Tensor::dtype);
     let layers = match model.spec() {
-        LayerSpec::Sequential { layers } => layers,
-        single => vec![single],
+        Some(LayerSpec::Sequential { layers }) => layers,
+        Some(single) => vec![single],
+        None => return Err(crate::Error::invalid("summary", "the model has no LayerSpec (a user-defined module)")),
     };
     let mut rng = Rng::seed(0);
     let mut x = Tensor::zeros(&batched(input_shape), dtype);

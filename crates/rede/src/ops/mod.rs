@@ -2,16 +2,27 @@
 //! result with a backend kernel and records a backward rule written with other
 //! ops (so rules are short, device-independent and themselves tested).
 
+mod activation;
+pub(crate) mod attention;
 mod binary;
 pub(crate) mod conv;
+pub(crate) mod conv_transpose;
+mod einsum;
 mod index;
 mod linear;
+mod math;
 mod matmul;
 mod movement;
+mod normalization;
 mod overload;
 mod pool;
+pub(crate) mod pool_indices;
+mod rearrange;
 mod reduce;
+mod select;
 mod softmax;
+mod sort;
+mod statistics;
 mod unary;
 
 use crate::{Error, Result, Tensor};

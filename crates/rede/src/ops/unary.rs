@@ -13,7 +13,7 @@ impl Tensor {
     }
 
     /// Applies `op` and records `rule(grad, x, y)` as its backward.
-    fn unary_op(
+    pub(crate) fn unary_op(
         &self,
         op: UnaryOp,
         name: &'static str,

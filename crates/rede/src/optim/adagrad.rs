@@ -1,7 +1,7 @@
 //! Adagrad (PyTorch's `torch.optim.Adagrad`).
 
 use super::config::{first_order_optimizer, non_negative, positive, setters};
-use super::params::{ParamStates, Penalty, Slot, UpdateRule};
+use super::params::{Decay, ParamStates, Penalty, Slot, UpdateRule, UpdateSpec};
 use crate::{Element, Result, Tensor};
 
 /// Hyperparameters of [`Adagrad`]; the defaults are PyTorch's.
@@ -68,6 +68,15 @@ impl UpdateRule for AdagradConfig {
             let g = pen.grad(wf, g.as_f64());
             *sum = T::of(sum.as_f64() + g * g);
             *w = T::of(wf - clr * (g / (sum.as_f64().sqrt() + self.eps)));
+        }
+    }
+
+    fn spec(&self) -> UpdateSpec {
+        UpdateSpec::Adagrad {
+            lr: self.lr,
+            lr_decay: self.lr_decay,
+            eps: self.eps,
+            decay: Decay { weight_decay: self.weight_decay, l1: self.l1, decay_biases: self.decay_biases },
         }
     }
 }

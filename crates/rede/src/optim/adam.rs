@@ -1,7 +1,7 @@
 //! Adam and AdamW (PyTorch's `torch.optim.Adam` and `torch.optim.AdamW`).
 
 use super::config::{first_order_optimizer, lerp, non_negative, positive, setters, unit_interval};
-use super::params::{ParamStates, Penalty, Slot, UpdateRule};
+use super::params::{Decay, ParamStates, Penalty, Slot, UpdateRule, UpdateSpec};
 use crate::{Element, Result, Tensor};
 
 /// Hyperparameters of [`Adam`]; the defaults are PyTorch's.
@@ -130,11 +130,31 @@ impl UpdateRule for AdamConfig {
     fn update<T: Element>(&self, s: Slot<'_, T>) {
         adam_update(self, s, false);
     }
+
+    fn spec(&self) -> UpdateSpec {
+        adam_spec(self, false)
+    }
 }
 
 impl UpdateRule for AdamWConfig {
     fn update<T: Element>(&self, s: Slot<'_, T>) {
         adam_update(&self.as_adam(), s, true);
+    }
+
+    fn spec(&self) -> UpdateSpec {
+        adam_spec(&self.as_adam(), true)
+    }
+}
+
+/// Adam's hyperparameters as data; `decoupled` for AdamW.
+fn adam_spec(c: &AdamConfig, decoupled: bool) -> UpdateSpec {
+    UpdateSpec::Adam {
+        lr: c.lr,
+        betas: c.betas,
+        eps: c.eps,
+        amsgrad: c.amsgrad,
+        decoupled,
+        decay: Decay { weight_decay: c.weight_decay, l1: c.l1, decay_biases: c.decay_biases },
     }
 }
 

@@ -1,7 +1,7 @@
 //! RMSProp (PyTorch's `torch.optim.RMSprop`).
 
 use super::config::{first_order_optimizer, lerp, non_negative, positive, setters, unit_interval};
-use super::params::{ParamStates, Penalty, Slot, UpdateRule};
+use super::params::{Decay, ParamStates, Penalty, Slot, UpdateRule, UpdateSpec};
 use crate::{Element, Result, Tensor};
 
 /// Hyperparameters of [`RmsProp`]; the defaults are PyTorch's.
@@ -106,6 +106,17 @@ impl UpdateRule for RmsPropConfig {
                 None => g / avg,
             };
             *w = T::of(wf - lr * delta);
+        }
+    }
+
+    fn spec(&self) -> UpdateSpec {
+        UpdateSpec::RmsProp {
+            lr: self.lr,
+            alpha: self.alpha,
+            eps: self.eps,
+            momentum: self.momentum,
+            centered: self.centered,
+            decay: Decay { weight_decay: self.weight_decay, l1: self.l1, decay_biases: self.decay_biases },
         }
     }
 }

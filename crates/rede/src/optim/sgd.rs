@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum (PyTorch's `torch.optim.SGD`).
 
 use super::config::{first_order_optimizer, non_negative, setters};
-use super::params::{ParamStates, Penalty, Slot, UpdateRule};
+use super::params::{Decay, ParamStates, Penalty, Slot, UpdateRule, UpdateSpec};
 use crate::{Element, Error, Result, Tensor};
 
 /// Hyperparameters of [`Sgd`]; the defaults are PyTorch's.
@@ -85,6 +85,16 @@ impl UpdateRule for SgdConfig {
             let b = b.as_f64();
             let d = if self.nesterov { g + m * b } else { b };
             *w = T::of(wf - lr * d);
+        }
+    }
+
+    fn spec(&self) -> UpdateSpec {
+        UpdateSpec::Sgd {
+            lr: self.lr,
+            momentum: self.momentum,
+            dampening: self.dampening,
+            nesterov: self.nesterov,
+            decay: Decay { weight_decay: self.weight_decay, l1: self.l1, decay_biases: self.decay_biases },
         }
     }
 }

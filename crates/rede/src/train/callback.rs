@@ -10,8 +10,9 @@ pub trait Callback {
     /// After each epoch, with its record.
     fn on_epoch_end(&mut self, _record: &EpochRecord) {}
 
-    /// Asked after each batch: `true` ends the run there (after a checkpoint, see
-    /// [`super::Trainer::with_checkpoint`]), e.g. when the user pressed Ctrl-C.
+    /// Asked after each mini-batch: `true` ends training there (e.g. on Ctrl-C), after
+    /// a checkpoint when one is set up ([`super::Trainer::with_checkpoint`]). The
+    /// interrupted epoch is recorded over the batches it ran, and the weights are kept.
     fn should_stop(&self) -> bool {
         false
     }

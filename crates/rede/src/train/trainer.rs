@@ -212,6 +212,11 @@ impl<'a> Trainer<'a> {
         }
         let (train, held_out) = self.split_validation(train, validation)?;
         let validation = validation.or(held_out.as_ref());
+        // The data goes to the model's device once; batches are then gathered there.
+        let device = model.device();
+        let train = train.to_device(device)?;
+        let validation = validation.map(|v| v.to_device(device)).transpose()?;
+        let validation = validation.as_ref();
         let mut tracker = self.config.early_stopping.map(Tracker::new);
         let start = std::mem::take(&mut self.start);
         let mut best_weights = start.best_weights;
@@ -224,12 +229,14 @@ impl<'a> Trainer<'a> {
         for epoch in position.epochs_done + 1..=self.config.epochs {
             let lr = optimizer.learning_rate();
             let started = Instant::now();
+            // A stopped epoch is recorded over the batches it ran (after the checkpoint,
+            // which holds the run as it stood), and the run ends after it.
             let train_loss = match self.train_epoch(model, optimizer, &train, epoch, position)? {
                 EpochEnd::Finished(loss) => loss,
                 EpochEnd::Stopped(at) => {
                     history.interrupted = Some(at);
                     self.write_checkpoint(at, model, optimizer, &finished, best_weights.as_deref())?;
-                    break;
+                    at.loss_sum / at.samples.max(1) as f64
                 }
             };
             position = Position { epochs_done: epoch, ..Position::default() };
@@ -260,7 +267,10 @@ impl<'a> Trainer<'a> {
                     break;
                 }
             }
-            let stop = self.callbacks.iter().any(|cb| cb.should_stop());
+            if history.interrupted.is_some() {
+                break;
+            }
+            let stop = self.stop_requested();
             let due = self.checkpoint.as_ref().and_then(|c| c.0).is_some_and(|every| epoch % every == 0);
             if (stop || due) && epoch < self.config.epochs {
                 self.write_checkpoint(position, model, optimizer, &finished, best_weights.as_deref())?;
@@ -321,6 +331,11 @@ impl<'a> Trainer<'a> {
         Ok((train.subset(&fit)?, Some(train.subset(&held_out)?)))
     }
 
+    /// Whether a callback asks to end training now.
+    fn stop_requested(&self) -> bool {
+        self.callbacks.iter().any(|cb| cb.should_stop())
+    }
+
     /// One epoch from `from`'s batch on (0 for a whole epoch), stopping after a
     /// batch when a callback asks to.
     fn train_epoch(
@@ -360,7 +375,7 @@ impl<'a> Trainer<'a> {
                 cb.on_batch_end(epoch, i + 1, n_batches, value);
             }
             // After the last batch the epoch is whole: it ends normally, and the run stops after it.
-            if i + 1 < n_batches && self.callbacks.iter().any(|cb| cb.should_stop()) {
+            if i + 1 < n_batches && self.stop_requested() {
                 model.set_training(false);
                 let at = Position { epochs_done: epoch - 1, batches_done: i + 1, loss_sum: total, samples: seen };
                 return Ok(EpochEnd::Stopped(at));
@@ -420,6 +435,7 @@ pub fn evaluate(
     model.set_training(false);
     no_grad(|| {
         let (mut total, mut truth, mut predicted) = (0.0, Vec::new(), Vec::new());
+        let data = data.to_device(model.device())?;
         for batch in data.batches(batch_size.max(1), None, false)? {
             let (x, y) = batch?;
             let out = model.forward(&x)?;

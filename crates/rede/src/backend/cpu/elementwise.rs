@@ -71,6 +71,13 @@ pub(crate) fn unary<T: Element>(v: &[T], layout: &Layout, op: UnaryOp) -> Vec<T>
         // `max`/`min` would turn NaN into a bound; PyTorch keeps it.
         UnaryOp::Clamp(lo, hi) => collect(v, layout, |x: T| if x.is_nan() { x } else { x.max(c(lo)).min(c(hi)) }),
         UnaryOp::Affine(a, b) => collect(v, layout, |x: T| x * c(a) + c(b)),
+        UnaryOp::Sin => collect(v, layout, |x: T| x.sin()),
+        UnaryOp::Cos => collect(v, layout, |x: T| x.cos()),
+        UnaryOp::Log1p => collect(v, layout, |x: T| x.ln_1p()),
+        UnaryOp::Expm1 => collect(v, layout, |x: T| x.exp_m1()),
+        UnaryOp::Erf => collect(v, layout, |x: T| c(libm::erf(x.as_f64()))),
+        UnaryOp::Floor => collect(v, layout, |x: T| x.floor()),
+        UnaryOp::Round => collect(v, layout, |x: T| c(x.as_f64().round_ties_even())),
     }
 }
 

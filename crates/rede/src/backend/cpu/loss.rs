@@ -17,7 +17,7 @@ pub(super) fn cross_entropy<T: Element>(v: &[T], layout: &Layout, t: &CrossEntro
     let mut grad = vec![T::zero(); n * c];
     let eps_share = t.smoothing / c as f64;
     for (i, (row, d)) in z.chunks_exact(c).zip(grad.chunks_exact_mut(c)).enumerate() {
-        let y = t.classes[i];
+        let Some(y) = t.classes[i] else { continue }; // ignored: loss and gradient stay 0
         let mass = |k: usize| eps_share * t.weight[k] + if k == y { (1.0 - t.smoothing) * t.weight[y] } else { 0.0 };
         let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let total: f64 = row.iter().map(|&x| (x - max).exp()).sum();
