@@ -38,9 +38,12 @@ def load(directory, prefix, shape):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def parse_args(description):
-    """The options every twin takes, as bench_train spells them."""
+def parse_args(description, models=None):
+    """The options every twin takes, as bench_train spells them; `--model` too
+    when the twin serves several `models`."""
     parser = argparse.ArgumentParser(description=description)
+    if models:
+        parser.add_argument("--model", choices=models, required=True)
     parser.add_argument("--data-dir", default=os.path.join(os.environ.get("REDE_DATA_DIR", "."), "mnist"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)

@@ -11,6 +11,7 @@ mod movement;
 mod overload;
 mod pool;
 mod reduce;
+pub(crate) mod rnn;
 mod softmax;
 mod unary;
 

@@ -6,12 +6,7 @@ use crate::shape::numel;
 use crate::{DType, Element, Error, Result};
 
 fn filled(shape: &[usize], value: f64, dtype: DType) -> Tensor {
-    let n = numel(shape);
-    let storage = match dtype {
-        DType::F32 => Storage::from_vec(vec![value as f32; n]),
-        DType::F64 => Storage::from_vec(vec![value; n]),
-    };
-    Tensor::from_storage(storage, shape)
+    Tensor::from_storage(Storage::filled(numel(shape), value, dtype), shape)
 }
 
 fn from_f64s(values: Vec<f64>, shape: &[usize], dtype: DType) -> Tensor {
