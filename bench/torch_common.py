@@ -49,6 +49,8 @@ def parse_args(description, models=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-samples", type=int, default=None,
+                        help="train on the first N images only (quick runs, as bench_train's option)")
     parser.add_argument("--flush-denormal", action="store_true",
                         help="torch.set_flush_denormal(True): subnormal floats become zero, as rede's Adam stores them")
     return parser.parse_args()
@@ -60,6 +62,8 @@ def run(args, name, build_model, input_shape, flops_per_sample):
     torch.set_flush_denormal(args.flush_denormal)
     torch.manual_seed(args.seed)
     x_train, y_train = load(args.data_dir, "train", input_shape)
+    if args.train_samples:
+        x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
     x_test, y_test = load(args.data_dir, "t10k", input_shape)
     model = build_model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -105,15 +105,30 @@ fn forward_row_plain<T: CellMath>(cell: RecurrentCell, row: StepRow<'_, T>) {
     }
 }
 
+// The kernels below take each slice they write as a parameter of its own: a
+// `&mut` parameter tells the compiler nothing else reaches that memory, so
+// it vectorizes the loops without run-time overlap checks (with the slices in
+// a struct it would need one per pair, and gives up beyond a few). What they
+// only read comes as one array of slices.
+
+/// Read-only gate blocks of `h` values each from the front of a row.
+fn blocks<T, const G: usize>(row: &[T], h: usize) -> [&[T]; G] {
+    std::array::from_fn(|k| &row[k * h..(k + 1) * h])
+}
+
 /// h = tanh(x_proj + h_proj); the gate keeps h too.
 #[inline(always)]
 fn tanh_forward<T: CellMath>(row: StepRow<'_, T>) {
     let h = row.h.len();
-    let (gates, hw, out) = (&mut row.gates[..h], &row.hw[..h], &mut row.h[..h]);
-    for j in 0..h {
-        let a = (gates[j] + hw[j]).hyperbolic_tangent();
-        gates[j] = a;
-        out[j] = a;
+    tanh_kernel(&mut row.gates[..h], row.h, [&row.hw[..h]]);
+}
+
+#[inline(always)]
+fn tanh_kernel<T: CellMath>(a: &mut [T], out: &mut [T], [hw]: [&[T]; 1]) {
+    let (a, hw) = (&mut a[..out.len()], &hw[..out.len()]);
+    for j in 0..out.len() {
+        a[j] = (a[j] + hw[j]).hyperbolic_tangent();
+        out[j] = a[j];
     }
 }
 
@@ -124,16 +139,20 @@ fn lstm_forward<T: CellMath>(row: StepRow<'_, T>) {
     let (i, rest) = row.gates.split_at_mut(h);
     let (f, rest) = rest.split_at_mut(h);
     let (g, o) = rest.split_at_mut(h);
-    let (o, hw) = (&mut o[..h], &row.hw[..4 * h]);
-    let (c_prev, c, out) = (&row.c_prev[..h], &mut row.extra[..h], &mut row.h[..h]);
-    for j in 0..h {
-        let ig = (i[j] + hw[j]).logistic();
-        let fg = (f[j] + hw[h + j]).logistic();
-        let gg = (g[j] + hw[2 * h + j]).hyperbolic_tangent();
-        let og = (o[j] + hw[3 * h + j]).logistic();
+    let [hi, hf, hg, ho] = blocks(row.hw, h);
+    lstm_kernel([i, f, g, o], &mut row.extra[..h], row.h, [hi, hf, hg, ho, row.c_prev]);
+}
+
+#[inline(always)]
+fn lstm_kernel<T: CellMath>([i, f, g, o]: [&mut [T]; 4], c: &mut [T], out: &mut [T], inputs: [&[T]; 5]) {
+    let n = out.len();
+    let (i, f, g, o, c) = (&mut i[..n], &mut f[..n], &mut g[..n], &mut o[..n], &mut c[..n]);
+    let [hi, hf, hg, ho, c_prev] = inputs.map(|s| &s[..n]);
+    for j in 0..n {
+        let (ig, fg) = ((i[j] + hi[j]).logistic(), (f[j] + hf[j]).logistic());
+        let (gg, og) = ((g[j] + hg[j]).hyperbolic_tangent(), (o[j] + ho[j]).logistic());
         let cj = fg * c_prev[j] + ig * gg;
-        (i[j], f[j], g[j], o[j]) = (ig, fg, gg, og);
-        c[j] = cj;
+        (i[j], f[j], g[j], o[j], c[j]) = (ig, fg, gg, og, cj);
         out[j] = og * cj.hyperbolic_tangent();
     }
 }
@@ -144,14 +163,19 @@ fn gru_forward<T: CellMath>(row: StepRow<'_, T>) {
     let h = row.h.len();
     let (r, rest) = row.gates.split_at_mut(h);
     let (z, n) = rest.split_at_mut(h);
-    let (n, hw) = (&mut n[..h], &row.hw[..3 * h]);
-    let (h_prev, hn, out) = (&row.h_prev[..h], &mut row.extra[..h], &mut row.h[..h]);
-    for j in 0..h {
-        let rg = (r[j] + hw[j]).logistic();
-        let zg = (z[j] + hw[h + j]).logistic();
-        let ng = (n[j] + rg * hw[2 * h + j]).hyperbolic_tangent();
-        (r[j], z[j], n[j]) = (rg, zg, ng);
-        hn[j] = hw[2 * h + j];
+    let [hr, hz, hn] = blocks(row.hw, h);
+    gru_kernel([r, z, n], &mut row.extra[..h], row.h, [hr, hz, hn, row.h_prev]);
+}
+
+#[inline(always)]
+fn gru_kernel<T: CellMath>([r, z, n]: [&mut [T]; 3], hn_out: &mut [T], out: &mut [T], inputs: [&[T]; 4]) {
+    let len = out.len();
+    let (r, z, n, hn_out) = (&mut r[..len], &mut z[..len], &mut n[..len], &mut hn_out[..len]);
+    let [hr, hz, hn, h_prev] = inputs.map(|s| &s[..len]);
+    for j in 0..len {
+        let (rg, zg) = ((r[j] + hr[j]).logistic(), (z[j] + hz[j]).logistic());
+        let ng = (n[j] + rg * hn[j]).hyperbolic_tangent();
+        (r[j], z[j], n[j], hn_out[j]) = (rg, zg, ng, hn[j]);
         out[j] = ng + zg * (h_prev[j] - ng);
     }
 }
@@ -211,10 +235,10 @@ fn backward_row_plain<T: CellMath>(cell: RecurrentCell, row: GradRow<'_, T>) {
 /// d(pre-activation) = dh·(1 − h²).
 #[inline(always)]
 fn tanh_backward<T: CellMath>(row: GradRow<'_, T>) {
-    let h = row.h.len();
-    let (out, dy, dh, dgx) = (&row.h[..h], &row.dy[..h], &row.dh[..h], &mut row.dgx[..h]);
-    for j in 0..h {
-        dgx[j] = (dy[j] + dh[j]) * (T::one() - out[j] * out[j]);
+    let n = row.h.len();
+    let (dgx, h, dy, dh) = (&mut row.dgx[..n], row.h, &row.dy[..n], &row.dh[..n]);
+    for j in 0..n {
+        dgx[j] = (dy[j] + dh[j]) * (T::one() - h[j] * h[j]);
     }
 }
 
@@ -223,39 +247,58 @@ fn tanh_backward<T: CellMath>(row: GradRow<'_, T>) {
 #[inline(always)]
 fn lstm_backward<T: CellMath>(row: GradRow<'_, T>) {
     let h = row.h.len();
-    let one = T::one();
-    let (gates, c, c_prev) = (&row.gates[..4 * h], &row.extra[..h], &row.c_prev[..h]);
-    let (dy, dh, dc, dgx) = (&row.dy[..h], &row.dh[..h], &mut row.dc[..h], &mut row.dgx[..4 * h]);
-    for j in 0..h {
-        let (ig, fg, gg, og) = (gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]);
+    let (di, rest) = row.dgx.split_at_mut(h);
+    let (df, rest) = rest.split_at_mut(h);
+    let (dg, d_o) = rest.split_at_mut(h);
+    let [i, f, g, o] = blocks(row.gates, h);
+    lstm_grad_kernel(&mut row.dc[..h], [di, df, dg, d_o], [i, f, g, o, row.extra, row.c_prev, row.dy, row.dh]);
+}
+
+#[inline(always)]
+fn lstm_grad_kernel<T: CellMath>(dc: &mut [T], [di, df, dg, d_o]: [&mut [T]; 4], inputs: [&[T]; 8]) {
+    let (n, one) = (dc.len(), T::one());
+    let (di, df, dg, d_o) = (&mut di[..n], &mut df[..n], &mut dg[..n], &mut d_o[..n]);
+    let [i, f, g, o, c, c_prev, dy, dh] = inputs.map(|s| &s[..n]);
+    for j in 0..n {
         let dhj = dy[j] + dh[j];
         let t = c[j].hyperbolic_tangent();
-        let dcj = dc[j] + dhj * og * (one - t * t);
-        dgx[j] = dcj * gg * ig * (one - ig);
-        dgx[h + j] = dcj * c_prev[j] * fg * (one - fg);
-        dgx[2 * h + j] = dcj * ig * (one - gg * gg);
-        dgx[3 * h + j] = dhj * t * og * (one - og);
-        dc[j] = dcj * fg;
+        let dcj = dc[j] + dhj * o[j] * (one - t * t);
+        di[j] = dcj * g[j] * i[j] * (one - i[j]);
+        df[j] = dcj * c_prev[j] * f[j] * (one - f[j]);
+        dg[j] = dcj * i[j] * (one - g[j] * g[j]);
+        d_o[j] = dhj * t * o[j] * (one - o[j]);
+        dc[j] = dcj * f[j];
     }
 }
 
 /// dn = dh·(1 − z) through tanh to a_n; dr = a_n's gradient · hw_n; dz = dh·(h_prev − n);
-/// the recurrent projection's n block gets a_n's gradient times r; dh_prev = dh·z (+ the product).
+/// the recurrent projection's gradients equal the input projection's but for
+/// the n block, a_n's gradient times r; dh_prev = dh·z (+ the product).
 #[inline(always)]
 fn gru_backward<T: CellMath>(row: GradRow<'_, T>) {
     let h = row.h.len();
-    let one = T::one();
-    let (gates, hn, h_prev, dy) = (&row.gates[..3 * h], &row.extra[..h], &row.h_prev[..h], &row.dy[..h]);
-    let (dh, dgx, dgh) = (&mut row.dh[..h], &mut row.dgx[..3 * h], &mut row.dgh[..3 * h]);
-    for j in 0..h {
-        let (rg, zg, ng) = (gates[j], gates[h + j], gates[2 * h + j]);
-        let dhj = dy[j] + dh[j];
-        let dan = dhj * (one - zg) * (one - ng * ng);
-        let dar = dan * hn[j] * rg * (one - rg);
-        let daz = dhj * (h_prev[j] - ng) * zg * (one - zg);
-        (dgx[j], dgx[h + j], dgx[2 * h + j]) = (dar, daz, dan);
-        (dgh[j], dgh[h + j], dgh[2 * h + j]) = (dar, daz, dan * rg);
-        dh[j] = dhj * zg;
+    let (dxr, rest) = row.dgx.split_at_mut(h);
+    let (dxz, dxn) = rest.split_at_mut(h);
+    let (dh_rz, dhn) = row.dgh.split_at_mut(2 * h);
+    let [r, z, n] = blocks(row.gates, h);
+    gru_grad_kernel(&mut row.dh[..h], [dxr, dxz, dxn], dhn, [r, z, n, row.extra, row.h_prev, row.dy]);
+    dh_rz[..h].copy_from_slice(dxr);
+    dh_rz[h..].copy_from_slice(dxz);
+}
+
+#[inline(always)]
+fn gru_grad_kernel<T: CellMath>(dh: &mut [T], [dxr, dxz, dxn]: [&mut [T]; 3], dhn: &mut [T], inputs: [&[T]; 6]) {
+    let (len, one) = (dh.len(), T::one());
+    let (dxr, dxz, dxn, dhn) = (&mut dxr[..len], &mut dxz[..len], &mut dxn[..len], &mut dhn[..len]);
+    let [r, z, n, hn, h_prev, dy] = inputs.map(|s| &s[..len]);
+    for j in 0..len {
+        let dh_total = dy[j] + dh[j];
+        let dan = dh_total * (one - z[j]) * (one - n[j] * n[j]);
+        dxr[j] = dan * hn[j] * r[j] * (one - r[j]);
+        dxz[j] = dh_total * (h_prev[j] - n[j]) * z[j] * (one - z[j]);
+        dxn[j] = dan;
+        dhn[j] = dan * r[j];
+        dh[j] = dh_total * z[j];
     }
 }
 
