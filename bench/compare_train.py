@@ -44,6 +44,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--train-samples", type=int, default=None,
+                        help="train both sides on the first N images only (quick runs on a loaded machine)")
     parser.add_argument("--torch-flush-denormal", action="store_true",
                         help="run PyTorch with torch.set_flush_denormal(True) (off by default in PyTorch)")
     args = parser.parse_args()
@@ -52,6 +54,8 @@ def main():
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "rede", "--example", "bench_train"], cwd=ROOT, check=True)
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--data-dir", args.data_dir]
+    if args.train_samples:
+        common += ["--train-samples", str(args.train_samples)]
     sides = {
         "rede": [os.path.join(ROOT, "target", "release", "examples", "bench_train"), "--model", args.model] + common,
         "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model][0])]

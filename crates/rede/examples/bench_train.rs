@@ -145,7 +145,11 @@ fn recurrent_bench(name: &str, rng: &mut Rng) -> Result<Bench> {
     };
     let mut model = Sequential::new();
     model.push_boxed(rnn).push(LastStep).push(torch_linear(128, 10, rng)?);
-    Ok(Bench { model: Box::new(model), flops_per_sample: recurrent_flops(gates, 28, 28, 128, 10), sample_shape: &[28, 28] })
+    Ok(Bench {
+        model: Box::new(model),
+        flops_per_sample: recurrent_flops(gates, 28, 28, 128, 10),
+        sample_shape: &[28, 28],
+    })
 }
 
 /// Re-initializes every weight and bias uniformly in ±1/√fan_in, as PyTorch's

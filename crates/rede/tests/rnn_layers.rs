@@ -78,15 +78,23 @@ fn bad_inputs_are_errors_naming_the_layer() {
     assert!(LastStep.forward(&Tensor::zeros(&[2, 3], DType::F32)).is_err());
 }
 
+/// A layer's `forward_with_state`, fused or composed.
+type Forward<'a> = dyn Fn(&Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)> + 'a;
+
 /// Everything a run produces: outputs, final states, and the gradients of a fixed
 /// weighted sum of them with respect to x, h0, c0 and every parameter.
 fn outputs_and_gradients(
-    run: &dyn Fn(&Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)>,
+    run: &Forward<'_>,
     params: &[Tensor],
     initial: Option<&RnnState>,
     x: &Tensor,
 ) -> Vec<(String, Vec<f64>)> {
-    params.iter().chain([x]).chain(initial.map(|s| &s.h)).chain(initial.and_then(|s| s.c.as_ref())).for_each(Tensor::zero_grad);
+    params
+        .iter()
+        .chain([x])
+        .chain(initial.map(|s| &s.h))
+        .chain(initial.and_then(|s| s.c.as_ref()))
+        .for_each(Tensor::zero_grad);
     let (out, state) = run(x, initial).unwrap();
     let finals: Vec<Tensor> = [Some(out), Some(state.h), state.c].into_iter().flatten().collect();
     let mut objective = Tensor::zeros(&[], x.dtype());
@@ -95,7 +103,8 @@ fn outputs_and_gradients(
         objective = objective.add(&t.mul(&w).unwrap().sum_all().unwrap()).unwrap();
     }
     objective.backward().unwrap();
-    let mut all: Vec<(String, Vec<f64>)> = finals.iter().enumerate().map(|(i, t)| (format!("final {i}"), t.to_vec_f64())).collect();
+    let mut all: Vec<(String, Vec<f64>)> =
+        finals.iter().enumerate().map(|(i, t)| (format!("final {i}"), t.to_vec_f64())).collect();
     let leaves = [x].into_iter().chain(initial.map(|s| &s.h)).chain(initial.and_then(|s| s.c.as_ref())).chain(params);
     all.extend(leaves.enumerate().map(|(i, t)| (format!("grad {i}"), t.grad().unwrap().to_vec_f64())));
     all

@@ -52,9 +52,8 @@ impl Tensor {
         let present = [true, true, true, w.b_ih.is_some(), w.b_hh.is_some(), h0.is_some(), c0.is_some()];
         let operands: Vec<Tensor> =
             [self, w.w_ih, w.w_hh].into_iter().chain(optional.into_iter().flatten()).map(Tensor::contiguous).collect();
-        let (packed, workspace) = with_storages(&operands, |s| {
-            Storage::recurrent_forward(&inputs_of(s, &operands, present), &dims)
-        })?;
+        let (packed, workspace) =
+            with_storages(&operands, |s| Storage::recurrent_forward(&inputs_of(s, &operands, present), &dims))?;
         let packed = Tensor::from_storage(packed, &[dims.output_len()]);
         let workspace = Tensor::from_storage(workspace, &[dims.workspace_len()]);
         let refs: Vec<&Tensor> = operands.iter().collect();
@@ -87,7 +86,10 @@ fn check(
         (c0, vec![batch, hidden], "c0"),
     ];
     if gh != w.cell.gates() * hidden || steps == 0 || (c0.is_some() && w.cell != RecurrentCell::Lstm) {
-        return Err(Error::invalid(OP, format!("{:?} cell does not fit w_hh {:?} and input {:?}", w.cell, [gh, hidden], x.shape())));
+        return Err(Error::invalid(
+            OP,
+            format!("{:?} cell does not fit w_hh {:?} and input {:?}", w.cell, [gh, hidden], x.shape()),
+        ));
     }
     for (t, shape, name) in expected {
         let Some(t) = t else { continue };

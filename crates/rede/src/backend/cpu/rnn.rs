@@ -32,7 +32,10 @@ impl CpuStorage {
     /// The forward pass of one layer in one direction: the output (hidden
     /// states `[N, T, H]`, then the LSTM's final cell state `[N, H]`) and the
     /// workspace backward needs (see [`RecurrentDims::workspace_len`]).
-    pub fn recurrent_forward(inputs: &RecurrentInputs<'_, CpuStorage>, dims: &RecurrentDims) -> (CpuStorage, CpuStorage) {
+    pub fn recurrent_forward(
+        inputs: &RecurrentInputs<'_, CpuStorage>,
+        dims: &RecurrentDims,
+    ) -> (CpuStorage, CpuStorage) {
         match inputs.x.0 {
             CpuStorage::F32(_) => {
                 let (out, ws) = forward::<f32>(&Slices::of(inputs), dims);
@@ -334,7 +337,12 @@ impl<T> GateGrads<T> {
     }
 }
 
-fn backward<T: CellMath>(p: &Slices<'_, T>, s: &Saved<'_, T>, d: &RecurrentDims, input_grad: bool) -> RecurrentGrads<Vec<T>> {
+fn backward<T: CellMath>(
+    p: &Slices<'_, T>,
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    input_grad: bool,
+) -> RecurrentGrads<Vec<T>> {
     let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
     let initial = Initial::new(p, d);
     let mut grads = GateGrads {
@@ -452,9 +460,11 @@ fn weight_grads<T: Element>(
         dst
     };
     // dW_ih = dG_xᵀ·x, dx = dG_x·W_ih, dW_hh = dG_hᵀ·h_prev over all N·T rows.
-    let w_ih = product(gh * i, (&grads.dgx[..], &transposed(gh)), (p.x, &rows(i)), MatmulDims { m: gh, k: n * t, n: i });
-    let x = input_grad
-        .then(|| product(n * t * i, (&grads.dgx[..], &rows(gh)), (p.w_ih, &rows(i)), MatmulDims { m: n * t, k: gh, n: i }));
+    let w_ih =
+        product(gh * i, (&grads.dgx[..], &transposed(gh)), (p.x, &rows(i)), MatmulDims { m: gh, k: n * t, n: i });
+    let x = input_grad.then(|| {
+        product(n * t * i, (&grads.dgx[..], &rows(gh)), (p.w_ih, &rows(i)), MatmulDims { m: n * t, k: gh, n: i })
+    });
     let h_prev = previous_states(&s.output[..n * t * h], h0, d);
     let dims = MatmulDims { m: gh, k: n * t, n: h };
     let w_hh = product(gh * h, (grads.hidden(), &transposed(gh)), (&h_prev[..], &rows(h)), dims);

@@ -21,7 +21,12 @@ pub(super) fn layer(w: &RecurrentWeights<'_>, x: &Tensor, state: StepState, reve
 
 /// The layer over the per-step inputs; returns the per-step outputs (in time
 /// order) and the final state.
-fn run(w: &RecurrentWeights<'_>, inputs: &[Tensor], state: StepState, reverse: bool) -> Result<(Vec<Tensor>, StepState)> {
+fn run(
+    w: &RecurrentWeights<'_>,
+    inputs: &[Tensor],
+    state: StepState,
+    reverse: bool,
+) -> Result<(Vec<Tensor>, StepState)> {
     let (w_ih, w_hh) = (w.w_ih.t()?, w.w_hh.t()?);
     // Tanh and LSTM cells only ever use the two biases summed; the GRU keeps b_hn apart.
     let (b_x, b_h) = match (w.cell, w.b_ih, w.b_hh) {

@@ -128,7 +128,10 @@ impl Recurrent {
 
     fn new(cell: Cell, config: RnnConfig, dtype: DType, rng: &mut Rng) -> Result<Recurrent> {
         if config.input_size == 0 || config.hidden_size == 0 || config.num_layers == 0 {
-            return Err(Error::invalid(layer_name(cell), format!("sizes and num_layers must be positive, got {config:?}")));
+            return Err(Error::invalid(
+                layer_name(cell),
+                format!("sizes and num_layers must be positive, got {config:?}"),
+            ));
         }
         let params = Self::shapes(cell, &config)
             .into_iter()
@@ -221,8 +224,13 @@ impl Recurrent {
     ) -> Result<RecurrentOutput> {
         let w = &self.weights[slot];
         let c0 = c0.filter(|_| self.cell == Cell::Lstm);
-        let weights =
-            RecurrentWeights { cell: self.cell, w_ih: &w.w_ih, w_hh: &w.w_hh, b_ih: w.b_ih.as_ref(), b_hh: w.b_hh.as_ref() };
+        let weights = RecurrentWeights {
+            cell: self.cell,
+            w_ih: &w.w_ih,
+            w_hh: &w.w_hh,
+            b_ih: w.b_ih.as_ref(),
+            b_hh: w.b_hh.as_ref(),
+        };
         if !composed {
             return x.recurrent_layer(&weights, h0.as_ref(), c0.as_ref(), reverse);
         }
