@@ -7,6 +7,7 @@ mod error;
 mod eval;
 mod inspect;
 mod load;
+mod outputs;
 mod plot;
 mod predict;
 mod progress;

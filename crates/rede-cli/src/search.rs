@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use rede::data::{self, datasets, CsvOptions, Table, Task};
 use rede::estimator::search::{apply_config, cross_validate, SEARCH_PARAMS};
 use rede::estimator::{MlpClassifier, MlpParams, MlpRegressor};
+use rede::io::StagedFiles;
 use rede::model_selection::{search, Config, SearchOptions, SearchReport, SearchSpace, Strategy, Trial};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -81,10 +82,17 @@ pub struct SearchArgs {
     /// Print only the final table.
     #[arg(long)]
     quiet: bool,
+    /// Most parameters (and buffers) one network may hold; a trial over it fails.
+    #[arg(long, default_value_t = rede::nn::limits::DEFAULT_MAX_PARAMETERS, value_name = "N")]
+    max_params: usize,
 }
 
 /// Runs `rede search`.
 pub fn run(args: &SearchArgs) -> CliResult<()> {
+    rede::nn::limits::set_max_parameters(args.max_params);
+    let outputs: Vec<&std::path::Path> =
+        std::iter::once(&args.out).chain(&args.results).map(PathBuf::as_path).collect();
+    crate::outputs::check_writable(&outputs)?;
     let source = args.space.display().to_string();
     let text = std::fs::read_to_string(&args.space).map_err(|e| CliError::new(format!("{source}: {e}")))?;
     let space = SearchSpace::from_toml(&text, &source)?;
@@ -117,16 +125,19 @@ pub fn run(args: &SearchArgs) -> CliResult<()> {
     };
     let started = Instant::now();
     let report = search(&space, &objective, &options)?;
-    // Files first, report after: a reader that stops early (`rede search … | head`)
-    // does not cost the user the trials or the refit model.
-    if let Some(path) = &args.results {
-        rede::io::write_atomic(path, results_csv(&report).as_bytes())?;
-    }
     let best = report.best_trial().ok_or_else(|| {
         print_table(&report, args.cv);
         CliError::new("every trial failed; see the errors above")
     })?;
-    refit_and_save(&apply_config(&base, &best.config)?, &table, &target, task, &args.out, best)?;
+    // Files first, report after: a reader that stops early (`rede search … | head`)
+    // does not cost the user the trials or the refit model. Both files are written
+    // together once the refit succeeded, or neither.
+    let mut files = StagedFiles::new();
+    files.stage(&args.out, &refit(&apply_config(&base, &best.config)?, &table, &target, task, best)?)?;
+    if let Some(path) = &args.results {
+        files.stage(path, results_csv(&report).as_bytes())?;
+    }
+    files.commit()?;
     print_table(&report, args.cv);
     if let Some(path) = &args.results {
         println!("all trials written to {}", path.display());
@@ -285,21 +296,14 @@ fn results_csv(report: &SearchReport) -> String {
     out
 }
 
-fn refit_and_save(
-    params: &MlpParams,
-    table: &Table,
-    target: &str,
-    task: Task,
-    out: &std::path::Path,
-    best: &Trial,
-) -> CliResult<()> {
+/// The best configuration refit on all rows, as the bytes of its model file.
+fn refit(params: &MlpParams, table: &Table, target: &str, task: Task, best: &Trial) -> CliResult<Vec<u8>> {
     let extra = BTreeMap::from([
         ("rede.search.config".to_string(), serde_json::to_string(&best.config).unwrap_or_default()),
         ("rede.search.cv_score".to_string(), format!("{:.6}", best.mean)),
     ]);
-    match task {
-        Task::Classification => MlpClassifier::new(params.clone()).fit_table(table, target)?.save(out, &extra)?,
-        Task::Regression => MlpRegressor::new(params.clone()).fit_table(table, target)?.save(out, &extra)?,
-    }
-    Ok(())
+    Ok(match task {
+        Task::Classification => MlpClassifier::new(params.clone()).fit_table(table, target)?.to_bytes(&extra)?,
+        Task::Regression => MlpRegressor::new(params.clone()).fit_table(table, target)?.to_bytes(&extra)?,
+    })
 }

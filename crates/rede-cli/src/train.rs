@@ -9,7 +9,7 @@ use crate::{plot, CliResult};
 use clap::{Args, ValueEnum};
 use rede::data::Task;
 use rede::estimator::{Estimator, HiddenActivation, LearningRate, MlpClassifier, MlpParams, MlpRegressor, Solver};
-use rede::io::write_atomic;
+use rede::io::StagedFiles;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -127,6 +127,10 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Most parameters (and buffers) the network may hold; larger architectures are refused
+    /// before anything is allocated.
+    #[arg(long, default_value_t = rede::nn::limits::DEFAULT_MAX_PARAMETERS, value_name = "N")]
+    pub max_params: usize,
 }
 
 /// A mini-batch size.
@@ -237,6 +241,7 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
+    rede::nn::limits::set_max_parameters(args.max_params);
     let mut params = args.params()?;
     let architecture = args.architecture()?;
     check_outputs(args)?;
@@ -264,7 +269,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
 
-    let evaluation = Evaluation::of(&model, &split.test)?;
+    let test_name = args.test.as_ref().map_or(split.name.clone(), |p| p.display().to_string());
+    let evaluation = Evaluation::of(&model, &split.test).map_err(|e| CliError::new(format!("{test_name}: {e}")))?;
     let metrics = metrics_json(&split, &model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
@@ -278,20 +284,20 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         (KEY_ARCHITECTURE.to_string(), architecture.name()),
     ]);
     // The files are written before the report is printed, so a reader that stops
-    // early (`rede train … | head`) does not cost the user the trained model.
-    match &model {
-        Estimator::Classifier(c) => c.save(&args.out, &metadata)?,
-        Estimator::Regressor(r) => r.save(&args.out, &metadata)?,
-    }
+    // early (`rede train … | head`) does not cost the user the trained model; and
+    // all together or none, so a failure leaves no model without its metrics.
+    let mut files = StagedFiles::new();
+    files.stage(&args.out, &model.to_bytes(&metadata)?)?;
     let mut written = vec![format!("\nmodel saved to {}", args.out.display())];
     if let Some(path) = &args.metrics_json {
-        write_atomic(path, format!("{metrics:#}\n").as_bytes())?;
+        files.stage(path, format!("{metrics:#}\n").as_bytes())?;
         written.push(format!("metrics written to {}", path.display()));
     }
     for (path, bytes) in plots {
-        write_atomic(&path, &bytes)?;
+        files.stage(&path, &bytes)?;
         written.push(format!("plot written to {}", path.display()));
     }
+    files.commit()?;
     evaluation.print("test", split.test.n_rows());
     written.iter().for_each(|line| println!("{line}"));
     Ok(())
@@ -327,16 +333,12 @@ fn fit_estimator(params: MlpParams, split: &Split, progress: &mut Progress) -> r
 /// Fails early, before training, on output paths that cannot be written.
 fn check_outputs(args: &TrainArgs) -> CliResult<()> {
     let plot = args.plot_path();
-    let outputs = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()];
-    for path in outputs.into_iter().flatten() {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(CliError::new(format!("{}: the folder {} does not exist", path.display(), dir.display())));
-        }
-        if path.is_dir() {
-            return Err(CliError::new(format!("{}: is a folder, not a file name", path.display())));
-        }
-    }
+    let outputs: Vec<&Path> = [Some(&args.out), args.metrics_json.as_ref(), plot.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    crate::outputs::check_writable(&outputs)?;
     if let Some(plot) = &plot {
         if plot.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() != Some("png") {
             return Err(CliError::new(format!(

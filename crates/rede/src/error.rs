@@ -1,6 +1,6 @@
 //! The one error type of rede.
 
-use crate::DType;
+use crate::{DType, Device};
 
 /// Everything that can go wrong in rede, with enough context to act on it.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,24 @@ pub enum Error {
         lhs: DType,
         /// Element type of the second operand.
         rhs: DType,
+    },
+    /// Tensors on different devices in one op (move one with `to_device` first).
+    #[error("{op}: tensors on {lhs} and {rhs}")]
+    DeviceMismatch {
+        /// The op that failed.
+        op: &'static str,
+        /// Device of the first operand.
+        lhs: Device,
+        /// Device of the second operand.
+        rhs: Device,
+    },
+    /// A device that this build or this machine cannot use.
+    #[error("{device}: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: Device,
+        /// Why it cannot be used.
+        reason: String,
     },
     /// An axis outside the tensor's rank.
     #[error("{op}: axis {axis} is out of range for a tensor of rank {rank}")]

@@ -83,7 +83,8 @@ fn other_format_versions_and_foreign_files_are_refused() {
     std::fs::write(&foreign, with_metadata(&path, |m| drop(m.remove("rede.format")))).unwrap();
     assert!(load_model(&foreign).err().unwrap().to_string().contains("not a rede model file"));
     let wrong_arch = dir.join("arch.safetensors");
-    let spec = mlp(&[3, 9, 2], Activation::Tanh, &mut Rng::seed(1)).unwrap().spec();
+    // As many parameters as the file stores (4·4 + 4 + 4·6 + 6 = 50), in other shapes.
+    let spec = mlp(&[4, 4, 6], Activation::Tanh, &mut Rng::seed(1)).unwrap().spec();
     let spec = serde_json::to_string(&spec).unwrap();
     std::fs::write(&wrong_arch, with_metadata(&path, |m| drop(m.insert("rede.spec".into(), spec.clone())))).unwrap();
     assert!(load_model(&wrong_arch).err().unwrap().to_string().contains("shape"));
@@ -99,5 +100,53 @@ fn a_failed_save_leaves_the_old_file() {
     assert!(save_model(&dir.join("no-such-dir").join("m.safetensors"), &model, &BTreeMap::new()).is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left behind");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The model file at `path` with its architecture replaced by `spec` (JSON), tensors kept.
+fn with_spec(dir: &std::path::Path, path: &std::path::Path, name: &str, spec: &str) -> PathBuf {
+    let damaged = dir.join(name);
+    std::fs::write(&damaged, with_metadata(path, |m| drop(m.insert("rede.spec".into(), spec.into())))).unwrap();
+    damaged
+}
+
+#[test]
+fn a_header_asking_for_more_than_the_file_stores_is_refused_before_anything_is_built() {
+    let dir = temp_dir("limits");
+    let (path, _) = saved_model(&dir);
+    let cases = [
+        // 2^32 parameters: an allocation of 16 GiB if the layer were built first.
+        (r#"{"type":"linear","in_features":2,"out_features":2147483648}"#, "over the limit"),
+        (r#"{"type":"linear","in_features":288230376151711744,"out_features":2}"#, "in_features = 288230376151711744"),
+        (r#"{"type":"lstm","input_size":3,"hidden_size":2,"num_layers":1000000000}"#, "over the limit"),
+        (r#"{"type":"batch_norm1d","num_features":10000000000,"affine":false}"#, "num_features = 10000000000"),
+        // Sizes that fit, but not these tensors: 3·9 + 9 + 9·2 + 2 = 56 parameters, the file stores 50.
+        (
+            r#"{"type":"sequential","layers":[{"type":"linear","in_features":3,"out_features":9},
+            {"type":"tanh"},{"type":"linear","in_features":9,"out_features":2}]}"#,
+            "56 parameters but the file stores 50",
+        ),
+    ];
+    for (i, (spec, expected)) in cases.iter().enumerate() {
+        let name = format!("damaged-{i}.safetensors");
+        let err = load_model(&with_spec(&dir, &path, &name, spec)).err().unwrap().to_string();
+        assert!(err.contains(&name) && err.contains("rede.spec") && err.contains(expected), "{err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn non_finite_weights_are_refused() {
+    let dir = temp_dir("nan");
+    let (path, _) = saved_model(&dir);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let data = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    for (name, value) in [("nan.safetensors", f32::NAN), ("inf.safetensors", f32::NEG_INFINITY)] {
+        bytes[data + 4..data + 8].copy_from_slice(&value.to_le_bytes()); // the second value of the first tensor
+        let p = dir.join(name);
+        std::fs::write(&p, &bytes).unwrap();
+        let err = load_model(&p).err().unwrap().to_string();
+        assert!(err.contains(name) && err.contains("value 1 is not finite"), "{err}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

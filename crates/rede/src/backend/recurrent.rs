@@ -91,18 +91,19 @@ pub struct RecurrentInputs<'a, S> {
 }
 
 impl<'a, S> RecurrentInputs<'a, S> {
-    /// The same operands with each buffer replaced by `f(buffer)` (e.g. the device's own).
-    pub fn map<U>(&self, f: impl Fn(&'a S) -> &'a U) -> RecurrentInputs<'a, U> {
-        let g = |(s, l): Operand<'a, S>| (f(s), l);
-        RecurrentInputs {
-            x: g(self.x),
-            w_ih: g(self.w_ih),
-            w_hh: g(self.w_hh),
-            b_ih: self.b_ih.map(g),
-            b_hh: self.b_hh.map(g),
-            h0: self.h0.map(g),
-            c0: self.c0.map(g),
-        }
+    /// The same operands with each buffer replaced by `f(buffer)` (e.g. the
+    /// device's own), or `f`'s first error.
+    pub fn try_map<U, E>(&self, f: impl Fn(&'a S) -> Result<&'a U, E>) -> Result<RecurrentInputs<'a, U>, E> {
+        let g = |(s, l): Operand<'a, S>| Ok((f(s)?, l));
+        Ok(RecurrentInputs {
+            x: g(self.x)?,
+            w_ih: g(self.w_ih)?,
+            w_hh: g(self.w_hh)?,
+            b_ih: self.b_ih.map(g).transpose()?,
+            b_hh: self.b_hh.map(g).transpose()?,
+            h0: self.h0.map(g).transpose()?,
+            c0: self.c0.map(g).transpose()?,
+        })
     }
 }
 
@@ -116,6 +117,14 @@ pub struct RecurrentSaved<'a, S> {
     pub workspace: Operand<'a, S>,
     /// The gradient of the output.
     pub grad: Operand<'a, S>,
+}
+
+impl<'a, S> RecurrentSaved<'a, S> {
+    /// The same buffers each replaced by `f(buffer)`, or `f`'s first error.
+    pub fn try_map<U, E>(&self, f: impl Fn(&'a S) -> Result<&'a U, E>) -> Result<RecurrentSaved<'a, U>, E> {
+        let g = |(s, l): Operand<'a, S>| Ok((f(s)?, l));
+        Ok(RecurrentSaved { output: g(self.output)?, workspace: g(self.workspace)?, grad: g(self.grad)? })
+    }
 }
 
 /// Gradients of a layer's operands; `None` where the operand was absent (or, for

@@ -126,6 +126,12 @@ macro_rules! shared_methods {
             ) -> $crate::Result<()> {
                 $crate::estimator::persist::save(&self.inner, path, extra)
             }
+
+            /// The file [`Self::save`] writes, as bytes (to write it together with other
+            /// files, see [`crate::io::StagedFiles`]).
+            pub fn to_bytes(&self, extra: &std::collections::BTreeMap<String, String>) -> $crate::Result<Vec<u8>> {
+                $crate::estimator::persist::to_bytes(&self.inner, extra)
+            }
         }
     };
 }

@@ -4,7 +4,7 @@
 use super::mlp::{Fitted, Mlp};
 use super::{MlpClassifier, MlpParams, MlpRegressor, TrainingRecord};
 use crate::data::{FeaturePipeline, Task};
-use crate::io::{load_model, save_model};
+use crate::io::{load_model_bytes, model_file_bytes, write_atomic};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +32,12 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = to_bytes(mlp, extra).map_err(|e| Error::file(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// The model file `save` writes, as bytes.
+pub(crate) fn to_bytes(mlp: &Mlp, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let fitted = mlp.fitted("save")?;
     let mut metadata = extra.clone();
     let (kind, task) = match mlp.task {
@@ -47,7 +53,7 @@ pub(crate) fn save(mlp: &Mlp, path: &Path, extra: &BTreeMap<String, String>) -> 
     if let Some(classes) = fitted.pipeline.class_labels() {
         metadata.insert(KEY_CLASSES.into(), json(&classes));
     }
-    save_model(path, &*fitted.model, &metadata)
+    model_file_bytes(&*fitted.model, &metadata)
 }
 
 /// A fitted estimator read back from a file.
@@ -61,7 +67,13 @@ pub enum Estimator {
 impl Estimator {
     /// Loads an estimator saved with `save`, checking the file and every entry it needs.
     pub fn load(path: &Path) -> Result<Estimator> {
-        let loaded = load_model(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Estimator::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// [`Estimator::load`] of a file's bytes; `path` names the file in errors.
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Estimator> {
+        let loaded = load_model_bytes(bytes, path)?;
         let meta = &loaded.metadata;
         let entry = |key: &str| {
             meta.get(key).ok_or_else(|| {
@@ -94,6 +106,14 @@ impl Estimator {
             Task::Classification => Estimator::Classifier(MlpClassifier { inner: mlp }),
             Task::Regression => Estimator::Regressor(MlpRegressor { inner: mlp }),
         })
+    }
+
+    /// The model file [`MlpClassifier::save`] or [`MlpRegressor::save`] would write, as bytes.
+    pub fn to_bytes(&self, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+        match self {
+            Estimator::Classifier(c) => c.to_bytes(extra),
+            Estimator::Regressor(r) => r.to_bytes(extra),
+        }
     }
 
     /// The task of the saved estimator.

@@ -3,5 +3,5 @@
 mod atomic;
 mod model_file;
 
-pub use atomic::write_atomic;
-pub use model_file::{load_model, save_model, LoadedModel, FORMAT_VERSION};
+pub use atomic::{write_atomic, StagedFiles};
+pub use model_file::{load_model, load_model_bytes, model_file_bytes, save_model, LoadedModel, FORMAT_VERSION};

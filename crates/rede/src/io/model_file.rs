@@ -4,7 +4,7 @@
 
 use super::write_atomic;
 use crate::nn::{LayerSpec, Module};
-use crate::{DType, Error, Result, Rng, Tensor};
+use crate::{DType, Element, Error, Result, Rng, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -36,10 +36,18 @@ fn tensor_bytes(t: &Tensor) -> (Dtype, Vec<u8>) {
 
 /// Saves `module` (weights and architecture) with extra `metadata`, atomically.
 pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, String>) -> Result<()> {
+    let bytes = model_file_bytes(module, metadata).map_err(|e| Error::file(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// The bytes [`save_model`] writes, for callers that write several files together
+/// (see [`super::StagedFiles`]).
+pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let mut info: HashMap<String, String> = metadata.clone().into_iter().collect();
     info.insert(KEY_FORMAT.into(), FORMAT_VERSION.into());
     info.insert(KEY_VERSION.into(), env!("CARGO_PKG_VERSION").into());
-    let spec = serde_json::to_string(&module.spec()).map_err(|e| Error::file(path, format!("architecture: {e}")))?;
+    let spec =
+        serde_json::to_string(&module.spec()).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
     let named: Vec<(String, Dtype, Vec<u8>, Vec<usize>)> = module
         .named_parameters()
@@ -54,20 +62,26 @@ pub fn save_model(path: &Path, module: &dyn Module, metadata: &BTreeMap<String, 
         .map(|(name, dtype, bytes, shape)| {
             TensorView::new(*dtype, shape.clone(), bytes)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| Error::file(path, e.to_string()))
+                .map_err(|e| Error::invalid("save", e.to_string()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(info.into_iter().collect()))
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    write_atomic(path, &bytes)
+    safetensors::serialize(views, Some(info.into_iter().collect())).map_err(|e| Error::invalid("save", e.to_string()))
 }
 
 /// Loads a model saved by [`save_model`], validating the header, the format
-/// version and every tensor's name, type and shape.
+/// version and every tensor's name, type, shape and values (all finite). The
+/// architecture's sizes are checked against the stored tensors before any
+/// layer is built, so a damaged header cannot make the loader allocate more
+/// than the file holds.
 pub fn load_model(path: &Path) -> Result<LoadedModel> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |msg: String| Error::file(path, msg);
-    let (_, header) = SafeTensors::read_metadata(&bytes)
+    load_model_bytes(&bytes, &path.display().to_string())
+}
+
+/// [`load_model`] of a file's bytes; `source` names the file in errors.
+pub fn load_model_bytes(bytes: &[u8], source: &str) -> Result<LoadedModel> {
+    let bad = |msg: String| Error::file(source, msg);
+    let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a valid model file (safetensors header: {e})")))?;
     let metadata: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
     match metadata.get(KEY_FORMAT).map(String::as_str) {
@@ -82,13 +96,15 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     }
     let spec_json = metadata.get(KEY_SPEC).ok_or_else(|| bad("model file has no architecture (rede.spec)".into()))?;
     let spec: LayerSpec = serde_json::from_str(spec_json).map_err(|e| bad(format!("unreadable architecture: {e}")))?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("corrupt tensor data: {e}")))?;
+    check_against_tensors(&spec, &tensors).map_err(bad)?;
     // Parameters take the element type the weights were saved in.
     let dtype = match tensors.iter().next().map(|(_, v)| v.dtype()) {
         Some(Dtype::F64) => DType::F64,
         _ => DType::F32,
     };
-    let module = spec.build_with_dtype(&mut Rng::seed(0), dtype)?;
+    let module =
+        spec.build_with_dtype(&mut Rng::seed(0), dtype).map_err(|e| bad(format!("architecture (rede.spec): {e}")))?;
     let params = module.named_parameters();
     for (name, param) in &params {
         let view = tensors.tensor(name).map_err(|_| bad(format!("missing tensor {name}")))?;
@@ -108,20 +124,52 @@ pub fn load_model(path: &Path) -> Result<LoadedModel> {
     Ok(LoadedModel { module, spec, metadata })
 }
 
-/// A tensor from a safetensors view of f32 or f64 data.
+/// Checks the architecture's sizes ([`crate::nn::limits`]) and that the parameters it
+/// implies number exactly the stored tensors' elements, without building anything.
+/// The model may hold more than the default limit when the file itself stores that
+/// much (the file was trained with a raised limit and already sits in memory).
+fn check_against_tensors(spec: &LayerSpec, tensors: &SafeTensors<'_>) -> std::result::Result<(), String> {
+    let stored = tensors
+        .iter()
+        .try_fold(0usize, |sum, (_, view)| {
+            let numel = view.shape().iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+            sum.checked_add(numel)
+        })
+        .ok_or("the stored tensors' sizes overflow")?;
+    let limit = crate::nn::limits::max_parameters().max(stored.saturating_mul(3));
+    let footprint = spec.check_size(limit).map_err(|e| format!("architecture (rede.spec): {e}"))?;
+    if footprint.parameters != stored {
+        return Err(format!(
+            "the architecture (rede.spec) has {} parameters but the file stores {stored} values",
+            footprint.parameters
+        ));
+    }
+    Ok(())
+}
+
+/// A tensor from a safetensors view of f32 or f64 data, every value finite.
 fn decode(view: &TensorView<'_>) -> std::result::Result<Tensor, String> {
     let data = view.data();
     let shape = view.shape();
     let t = match view.dtype() {
         Dtype::F32 => Tensor::from_vec(
-            data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))).collect::<Vec<_>>(),
+            finite(data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("chunk of 4"))))?,
             shape,
         ),
         Dtype::F64 => Tensor::from_vec(
-            data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8"))).collect::<Vec<_>>(),
+            finite(data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("chunk of 8"))))?,
             shape,
         ),
         other => return Err(format!("element type {other:?} is not supported (f32 or f64)")),
     };
     t.map_err(|e| e.to_string())
+}
+
+/// The values, unless one is NaN or infinite.
+fn finite<T: Element>(values: impl Iterator<Item = T>) -> std::result::Result<Vec<T>, String> {
+    let v: Vec<T> = values.collect();
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!("value {i} is not finite (was the model saved after training diverged?)")),
+        None => Ok(v),
+    }
 }

@@ -34,7 +34,13 @@ pub struct SearchSpace {
     pub params: BTreeMap<String, Distribution>,
     /// Line of each parameter in the source text, for error messages.
     lines: BTreeMap<String, usize>,
+    /// What the space was read from (a file name), for error messages.
+    source: String,
 }
+
+/// The most configurations a grid search may try: the grid's size is computed
+/// before any configuration is built, and a larger grid is refused.
+pub const MAX_GRID: usize = 100_000;
 
 impl SearchSpace {
     /// Parses a TOML space; `source` names it in errors.
@@ -44,7 +50,7 @@ impl SearchSpace {
             let at = line.map_or(String::new(), |l| format!("line {l}: "));
             Error::file(source, format!("{at}{}", e.message()))
         })?;
-        let mut space = SearchSpace::default();
+        let mut space = SearchSpace { source: source.to_string(), ..SearchSpace::default() };
         for (key, value) in table {
             let line = line_of(text, &key);
             let dist = parse_distribution(&value)
@@ -73,25 +79,49 @@ impl SearchSpace {
         }
     }
 
-    /// Every combination of the listed values (grid search); fails on continuous distributions.
+    /// Every combination of the listed values (grid search). Fails, naming the file and
+    /// the parameter, on continuous distributions, and on grids of more than [`MAX_GRID`]
+    /// configurations (counted before any is built).
     pub fn grid(&self) -> Result<Vec<Config>> {
+        let mut size = 1usize;
+        for (name, dist) in &self.params {
+            let count = match dist {
+                Distribution::Choice(v) => v.len(),
+                // The span of an i64 range always fits in u128.
+                Distribution::IntUniform(lo, hi) => {
+                    usize::try_from(*hi as i128 - *lo as i128 + 1).unwrap_or(usize::MAX)
+                }
+                _ => {
+                    return Err(self
+                        .error(name, "is a continuous distribution; list its values or use random search".to_string()))
+                }
+            };
+            size = size.saturating_mul(count);
+            if size > MAX_GRID {
+                return Err(self.error(
+                    name,
+                    format!(
+                        "makes the grid larger than {MAX_GRID} configurations; list fewer values or use random search"
+                    ),
+                ));
+            }
+        }
         let mut configs = vec![Config::new()];
         for (name, dist) in &self.params {
-            let values = match dist {
+            let values: Vec<Value> = match dist {
                 Distribution::Choice(v) => v.clone(),
-                Distribution::IntUniform(lo, hi) if hi - lo < 1000 => (*lo..=*hi).map(Value::from).collect(),
-                _ => {
-                    return Err(Error::invalid(
-                        "grid search",
-                        format!(
-                            "parameter '{name}' is a continuous distribution; list its values or use random search"
-                        ),
-                    ))
-                }
+                Distribution::IntUniform(lo, hi) => (*lo..=*hi).map(Value::from).collect(),
+                _ => unreachable!("continuous distributions were refused above"),
             };
             configs = configs.into_iter().flat_map(|c| values.iter().map(move |v| with(&c, name, v.clone()))).collect();
         }
         Ok(configs)
+    }
+
+    /// An error about parameter `name`, naming the file and the parameter's line.
+    fn error(&self, name: &str, msg: String) -> Error {
+        let line = self.lines.get(name).copied().unwrap_or(0);
+        Error::file(&self.source, format!("line {line}: parameter '{name}' {msg}"))
     }
 
     /// `n` configurations drawn independently with `seed`.
@@ -112,7 +142,7 @@ fn draw(dist: &Distribution, rng: &mut Rng) -> Value {
         Distribution::Choice(values) => values[rng.below(values.len())].clone(),
         Distribution::Uniform(lo, hi) => Value::from(lo + (hi - lo) * rng.uniform()),
         Distribution::LogUniform(lo, hi) => Value::from((lo.ln() + (hi.ln() - lo.ln()) * rng.uniform()).exp()),
-        Distribution::IntUniform(lo, hi) => Value::from(lo + rng.below((hi - lo + 1) as usize) as i64),
+        Distribution::IntUniform(lo, hi) => Value::from(rng.int_in(*lo, *hi)),
     }
 }
 
@@ -142,6 +172,19 @@ fn pair(value: &toml::Value) -> std::result::Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
+/// Integer bounds, exact for integers (beyond 2^53 too); other numbers are rounded.
+fn int_pair(value: &toml::Value) -> std::result::Result<(i64, i64), String> {
+    let exact = value.as_array().filter(|a| a.len() == 2).and_then(|a| Some((a[0].as_integer()?, a[1].as_integer()?)));
+    let (lo, hi) = match exact {
+        Some(bounds) => bounds,
+        None => pair(value).map(|(a, b)| (a.round() as i64, b.round() as i64))?,
+    };
+    if lo > hi {
+        return Err(format!("bounds [{lo}, {hi}] must be increasing"));
+    }
+    Ok((lo, hi))
+}
+
 fn parse_distribution(value: &toml::Value) -> std::result::Result<Distribution, String> {
     match value {
         toml::Value::Array(items) if items.is_empty() => Err("an empty list has nothing to choose".into()),
@@ -159,7 +202,7 @@ fn parse_distribution(value: &toml::Value) -> std::result::Result<Distribution, 
                     }
                     Ok(Distribution::LogUniform(a, b))
                 }
-                "int_uniform" => pair(arg).map(|(a, b)| Distribution::IntUniform(a.round() as i64, b.round() as i64)),
+                "int_uniform" => int_pair(arg).map(|(a, b)| Distribution::IntUniform(a, b)),
                 "choice" => parse_distribution(arg),
                 other => {
                     Err(format!("unknown distribution '{other}' (use uniform, log_uniform, int_uniform or a list)"))
@@ -196,7 +239,23 @@ mod tests {
     fn grid_is_the_cartesian_product() {
         let s = SearchSpace::from_toml("a = [1, 2, 3]\nb = [\"x\", \"y\"]\n", "s").unwrap();
         assert_eq!(s.grid().unwrap().len(), 6);
-        assert!(SearchSpace::from_toml(SPACE, "s").unwrap().grid().is_err());
+        let err = SearchSpace::from_toml(SPACE, "space.toml").unwrap().grid().unwrap_err().to_string();
+        assert!(err.starts_with("space.toml: line 2: parameter 'lr' is a continuous"), "{err}");
+    }
+
+    #[test]
+    fn integer_ranges_of_any_width_sample_and_grids_are_capped_before_building() {
+        let s =
+            SearchSpace::from_toml("n = { int_uniform = [-9223372036854775808, 9223372036854775807] }", "s").unwrap();
+        assert_eq!(s.params["n"], Distribution::IntUniform(i64::MIN, i64::MAX));
+        assert_eq!(s.sample(20, 3).len(), 20);
+        let err = s.grid().unwrap_err().to_string();
+        assert!(err.starts_with("s: line 1: parameter 'n'") && err.contains("100000"), "{err}");
+        let wide: String = (0..8).map(|i| format!("p{i} = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n")).collect();
+        let err = SearchSpace::from_toml(&wide, "wide.toml").unwrap().grid().unwrap_err().to_string();
+        assert!(err.contains("wide.toml") && err.contains("'p5'"), "{err}");
+        let small = SearchSpace::from_toml("n = { int_uniform = [2, 4] }\nm = [1, 2]", "s").unwrap();
+        assert_eq!(small.grid().unwrap().len(), 6);
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Module for Dropout {
         }
         // A poisoned lock only means another thread panicked mid-draw; the state is still usable.
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        let uniform = Tensor::rand_uniform(x.shape(), 0.0, 1.0, x.dtype(), &mut rng);
+        let uniform = Tensor::rand_uniform(x.shape(), 0.0, 1.0, x.dtype(), &mut rng).to_device(x.device())?;
         let mask = uniform.ge_scalar(self.p).mul_scalar(1.0 / (1.0 - self.p));
         x.mul(&mask)
     }

@@ -6,6 +6,7 @@
 
 use super::Module;
 use crate::autograd::record;
+use crate::backend::CrossEntropyTargets;
 use crate::{no_grad, DType, Error, Result, Tensor};
 
 /// How per-element losses are combined.
@@ -51,41 +52,17 @@ pub fn cross_entropy_with(logits: &Tensor, targets: &Tensor, options: &CrossEntr
         return Err(Error::invalid(OP, format!("label smoothing must be in [0, 1], got {eps}")));
     }
     let weight = class_weights(OP, options.weight.as_ref(), c)?;
-    // b[i][k] = ε/C·w[k] + (1−ε)·w[y_i]·[k = y_i]: loss_i = −Σ_k b[i][k]·log p[i][k].
-    let target_mass = |i: usize, k: usize| {
-        let y = classes[i];
-        eps / c as f64 * weight[k] + if k == y { (1.0 - eps) * weight[y] } else { 0.0 }
-    };
     let norm = match options.reduction {
         Reduction::Mean => classes.iter().map(|&y| weight[y]).sum(),
         _ => 1.0,
     };
-    // One pass per row over the logits (in f64): the shifted log-softmax gives the
-    // loss, and the softmax the gradient (softmax·Σ_k b − b)/norm, kept for backward.
-    let z = logits.to_vec_f64();
-    let mut losses = vec![0.0; n];
-    let mut dlogits = vec![0.0; n * c];
-    for (i, (row, d)) in z.chunks_exact(c).zip(dlogits.chunks_exact_mut(c)).enumerate() {
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let total: f64 = row.iter().map(|&v| (v - max).exp()).sum();
-        let log_total = total.ln();
-        let row_mass: f64 = (0..c).map(|k| target_mass(i, k)).sum();
-        for (k, (&v, dk)) in row.iter().zip(d.iter_mut()).enumerate() {
-            let b = target_mass(i, k);
-            let shifted = v - max;
-            if b != 0.0 {
-                losses[i] -= b * (shifted - log_total);
-            }
-            *dk = ((shifted.exp() / total) * row_mass - b) / norm;
-        }
-    }
-    let dtype = logits.dtype();
+    let targets = CrossEntropyTargets { classes: &classes, weight: &weight, smoothing: eps, norm };
+    let (losses, dlogits) = logits.softmax_cross_entropy(&targets)?;
     let out = match options.reduction {
-        Reduction::Mean => Tensor::scalar(losses.iter().sum::<f64>() / norm, dtype),
-        Reduction::Sum => Tensor::scalar(losses.iter().sum::<f64>(), dtype),
-        Reduction::None => Tensor::from_vec(losses, &[n])?.to_dtype(dtype),
+        Reduction::Mean => losses.sum_all()?.div_scalar(norm),
+        Reduction::Sum => losses.sum_all()?,
+        Reduction::None => losses,
     };
-    let dlogits = Tensor::from_vec(dlogits, &[n, c])?.to_dtype(dtype);
     let reduction = options.reduction;
     Ok(record(out, OP, &[logits], move |g, _, _| {
         let g = if reduction == Reduction::None { g.unsqueeze(1)? } else { g.clone() };
@@ -116,7 +93,8 @@ pub fn nll_loss_with(
         _ => 1.0,
     };
     let index = Tensor::from_vec(classes.iter().map(|&y| y as f64).collect(), &[n, 1])?;
-    let target_weight = Tensor::from_vec(target_weight, &[n])?.to_dtype(log_probs.dtype());
+    let target_weight =
+        Tensor::from_vec(target_weight, &[n])?.to_dtype(log_probs.dtype()).to_device(log_probs.device())?;
     let picked = log_probs.gather(1, &index)?.reshape(&[n])?;
     reduce(picked.mul(&target_weight)?.neg(), reduction, norm)
 }

@@ -21,6 +21,7 @@ pub(crate) mod conv;
 mod dropout;
 mod embedding;
 pub mod init;
+pub mod limits;
 mod linear;
 pub mod loss;
 mod module;

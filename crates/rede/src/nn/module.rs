@@ -31,6 +31,23 @@ pub trait Module: Send + Sync {
     /// Switches between training (dropout active, batch statistics) and evaluation behaviour.
     fn set_training(&mut self, _training: bool) {}
 
+    /// Moves every parameter and buffer to `device` in place (like PyTorch's
+    /// `module.to(device)`): the module's tensors, and any optimizer holding them,
+    /// then live there. Create optimizers after moving, so their state is made
+    /// on the same device.
+    fn to_device(&self, device: crate::Device) -> Result<()> {
+        device.check_available()?;
+        for (_, t) in self.named_parameters().into_iter().chain(self.named_buffers()) {
+            t.move_to_device(device)?;
+        }
+        Ok(())
+    }
+
+    /// The device of the first parameter (the CPU for a module without parameters).
+    fn device(&self) -> crate::Device {
+        self.parameters().first().map_or(crate::Device::Cpu, Tensor::device)
+    }
+
     /// The architecture as data, so a saved model can be rebuilt.
     fn spec(&self) -> LayerSpec;
 }

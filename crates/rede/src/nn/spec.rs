@@ -16,8 +16,10 @@ impl LayerSpec {
     /// Builds the module with parameters of element type `dtype`.
     ///
     /// The same spec and the same `rng` state give the same weights (and the same
-    /// dropout masks). Invalid arguments (e.g. a dropout `p` of 1.5) are errors.
+    /// dropout masks). Invalid arguments (e.g. a dropout `p` of 1.5) are errors, and so are
+    /// sizes over the [`limits`](super::limits), checked before anything is allocated.
     pub fn build_with_dtype(&self, rng: &mut Rng, dtype: DType) -> Result<Box<dyn Module>> {
+        self.check_size(super::limits::max_parameters())?;
         Ok(match self {
             LayerSpec::Linear { in_features, out_features, bias, init } => {
                 let init = init.unwrap_or(Initializer::default_for(None));
@@ -158,15 +160,25 @@ impl ModelSpec {
             return Err(Error::file(source, "the architecture has no layers (add [[layers]] tables with a type)"));
         }
         if let Some(shape) = &self.input_shape {
-            if shape.is_empty() || shape.contains(&0) {
-                return Err(Error::file(source, format!("input_shape must list positive sizes, got {shape:?}")));
+            if shape.is_empty() || shape.contains(&0) || shape.iter().any(|&s| s > super::limits::MAX_DIMENSION) {
+                return Err(Error::file(
+                    source,
+                    format!("input_shape must list positive sizes up to 2^31, got {shape:?}"),
+                ));
             }
         }
+        let at = |i: usize, layer: &LayerSpec, e: Error| {
+            Error::file(source, format!("layer {} ({}): {e}", i + 1, layer.describe()))
+        };
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.footprint().map_err(|e| at(i, layer, e))?;
+        }
+        self.to_layer_spec()
+            .check_size(super::limits::max_parameters())
+            .map_err(|e| Error::file(source, e.to_string()))?;
         let mut rng = Rng::seed(0);
         for (i, layer) in self.layers.iter().enumerate() {
-            layer
-                .build(&mut rng)
-                .map_err(|e| Error::file(source, format!("layer {} ({}): {e}", i + 1, layer.describe())))?;
+            layer.build(&mut rng).map_err(|e| at(i, layer, e))?;
         }
         Ok(())
     }

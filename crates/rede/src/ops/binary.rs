@@ -2,7 +2,6 @@
 
 use super::{same_dtype, with_two};
 use crate::autograd::record;
-use crate::backend::cpu::CpuStorage;
 use crate::backend::{BinaryOp, CmpOp, Storage};
 use crate::shape::broadcast_shapes;
 use crate::{Result, Tensor};
@@ -11,9 +10,10 @@ impl Tensor {
     /// Broadcasts both operands and applies a kernel, without recording.
     pub(crate) fn map_binary(&self, rhs: &Tensor, op: BinaryOp, name: &'static str) -> Result<Tensor> {
         same_dtype(name, self, rhs)?;
-        let shape = broadcast_shapes(name, self.shape(), rhs.shape())?;
-        let (la, lb) = (self.layout().broadcast_to(&shape), rhs.layout().broadcast_to(&shape));
-        let storage = with_two(self, rhs, |a, b| Storage::Cpu(a.cpu().binary(&la, b.cpu(), &lb, op)));
+        let (lhs, rhs) = (self.on_device_of(rhs)?, rhs.on_device_of(self)?);
+        let shape = broadcast_shapes(name, lhs.shape(), rhs.shape())?;
+        let (la, lb) = (lhs.layout().broadcast_to(&shape), rhs.layout().broadcast_to(&shape));
+        let storage = with_two(&lhs, &rhs, |a, b| a.binary(&la, b, &lb, op, name))?;
         Ok(Tensor::from_storage(storage, &shape))
     }
 
@@ -154,14 +154,13 @@ impl Tensor {
         let shape = broadcast_shapes("where", on_true.shape(), on_false.shape())?;
         let shape = broadcast_shapes("where", cond.shape(), &shape)?;
         let layouts = [cond, on_true, on_false].map(|t| t.layout().broadcast_to(&shape));
+        let (on_true, on_false) = (on_true.on_device_of(cond)?, on_false.on_device_of(cond)?);
         let storage = cond.with_storage(|c, _| {
-            with_two(on_true, on_false, |t, f| {
-                Storage::Cpu(CpuStorage::select((c.cpu(), &layouts[0]), (t.cpu(), &layouts[1]), (f.cpu(), &layouts[2])))
-            })
-        });
+            with_two(&on_true, &on_false, |t, f| Storage::select((c, &layouts[0]), (t, &layouts[1]), (f, &layouts[2])))
+        })?;
         let out = Tensor::from_storage(storage, &shape);
         let mask = cond.detach();
-        Ok(record(out, "where", &[on_true, on_false], move |g, inputs, _| {
+        Ok(record(out, "where", &[&on_true, &on_false], move |g, inputs, _| {
             let m = mask.to_dtype(g.dtype()).ne(&Tensor::scalar(0.0, g.dtype()))?;
             let zeros = g.zeros_like();
             let gt = Tensor::where_cond(&m, g, &zeros)?.sum_to_shape(inputs[0].shape())?;
@@ -178,9 +177,13 @@ impl Tensor {
 
 /// Splits `g` between `a` and `b`: all to the one that wins `op`, half each on ties.
 fn split_by(g: &Tensor, a: &Tensor, b: &Tensor, op: CmpOp) -> Result<(Tensor, Tensor)> {
-    let wins = a.compare(b, op)?;
     let ties = a.compare(b, CmpOp::Eq)?.mul_scalar(0.5);
-    let share_a = wins.add(&ties)?;
-    let share_b = share_a.map_unary(crate::backend::UnaryOp::Affine(-1.0, 1.0));
+    let wins_a = a.compare(b, op)?;
+    let wins_b = b.compare(a, op)?;
+    // Where a NaN makes the pair unordered, both operands get g, as in PyTorch.
+    let unordered =
+        wins_a.add(&wins_b)?.add(&ties.mul_scalar(2.0))?.map_unary(crate::backend::UnaryOp::Affine(-1.0, 1.0));
+    let share_a = wins_a.add(&ties)?.add(&unordered)?;
+    let share_b = wins_b.add(&ties)?.add(&unordered)?;
     Ok((g.mul(&share_a)?, g.mul(&share_b)?))
 }

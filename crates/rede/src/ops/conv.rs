@@ -2,8 +2,7 @@
 
 use super::{same_dtype, with_two};
 use crate::autograd::record;
-use crate::backend::cpu::ConvGeometry;
-use crate::backend::Storage;
+use crate::backend::ConvGeometry;
 use crate::{Error, Result, Tensor};
 
 /// Options of a 2-D convolution, per dimension (height, width).
@@ -81,6 +80,9 @@ pub(crate) fn window_count(len: usize, kernel: usize, stride: usize, padding: us
     (span <= padded).then(|| (padded - span) / stride + 1)
 }
 
+/// The most elements a convolution's output, or one sample's patch matrix, may hold.
+const MAX_ELEMENTS: usize = 1 << 31;
+
 /// Checks the operands of a convolution and works out its sizes.
 fn geometry(op: &'static str, x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> Result<ConvGeometry> {
     same_dtype(op, x, w)?;
@@ -124,6 +126,18 @@ fn geometry(op: &'static str, x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Co
             ),
         ));
     };
+    // Checked sizes: a huge padding or input must be an error here, not an allocation that aborts.
+    let count = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_ELEMENTS);
+    if count(&[xs[0], out_c, oh, ow]).is_none() || count(&[c / g, ws[2], ws[3], oh, ow]).is_none() {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "the output [{}, {out_c}, {oh}, {ow}] or its patch matrix would hold more than 2^31 elements \
+                 (input {xs:?}, padding {:?}, stride {:?})",
+                xs[0], o.padding, o.stride
+            ),
+        ));
+    }
     Ok(ConvGeometry {
         batch: xs[0],
         in_channels: c,
@@ -160,10 +174,8 @@ impl Tensor {
         let geom = geometry(op, self, weight, bias, &options)?;
         let (x, w) = (self.contiguous(), weight.contiguous());
         let b = bias.map(Tensor::contiguous);
-        let b_data = b.as_ref().map(|b| b.with_storage(|s, l| s.cpu().copy_contiguous(l)));
-        let storage = with_two(&x, &w, |sx, sw| {
-            Storage::Cpu(sx.cpu().conv2d(x.layout(), (sw.cpu(), w.layout()), b_data.as_ref(), &geom))
-        });
+        let b_data = b.as_ref().map(|b| b.with_storage(|s, l| s.copy_contiguous(l))).transpose()?;
+        let storage = with_two(&x, &w, |sx, sw| sx.conv2d(x.layout(), (sw, w.layout()), b_data.as_ref(), &geom))?;
         let out = Tensor::from_storage(storage, &[geom.batch, geom.out_channels, geom.out_size[0], geom.out_size[1]]);
         let mut inputs = vec![&x, &w];
         inputs.extend(b.as_ref());
@@ -171,20 +183,20 @@ impl Tensor {
             let g = g.contiguous();
             let (x, w) = (&inputs[0], &inputs[1]);
             let gx = x.requires_grad().then(|| {
-                let s = with_two(&g, w, |sg, sw| sg.cpu().conv2d_grad_input(g.layout(), (sw.cpu(), w.layout()), &geom));
-                Tensor::from_storage(Storage::Cpu(s), x.shape())
+                let s = with_two(&g, w, |sg, sw| sg.conv2d_grad_input(g.layout(), (sw, w.layout()), &geom))?;
+                Ok(Tensor::from_storage(s, x.shape()))
             });
             let gw = w.requires_grad().then(|| {
-                let s =
-                    with_two(x, &g, |sx, sg| sx.cpu().conv2d_grad_weight(x.layout(), (sg.cpu(), g.layout()), &geom));
-                Tensor::from_storage(Storage::Cpu(s), w.shape())
+                let s = with_two(x, &g, |sx, sg| sx.conv2d_grad_weight(x.layout(), (sg, g.layout()), &geom))?;
+                Ok(Tensor::from_storage(s, w.shape()))
             });
-            let mut grads = vec![gx, gw];
+            let mut grads = vec![gx.transpose()?, gw.transpose()?];
             if let Some(b) = inputs.get(2) {
-                grads.push(b.requires_grad().then(|| {
-                    let s = g.with_storage(|sg, lg| sg.cpu().conv2d_grad_bias(lg, &geom));
-                    Tensor::from_storage(Storage::Cpu(s), b.shape())
-                }));
+                let gb = b.requires_grad().then(|| {
+                    let s = g.with_storage(|sg, lg| sg.conv2d_grad_bias(lg, &geom))?;
+                    Ok(Tensor::from_storage(s, b.shape()))
+                });
+                grads.push(gb.transpose()?);
             }
             Ok(grads)
         }))
@@ -232,5 +244,13 @@ mod tests {
         let w = Tensor::zeros(&[1, 1, 5, 5], DType::F32);
         let e = x.conv2d(&w, None, Conv2dOptions::default().padding(1)).unwrap_err().to_string();
         assert!(e.contains("conv2d") && e.contains("larger than the padded input 4x4"), "{e}");
+    }
+
+    #[test]
+    fn an_output_too_large_to_allocate_is_an_error() {
+        let x = Tensor::zeros(&[1, 1, 8, 8], DType::F32);
+        let w = Tensor::zeros(&[1, 1, 3, 3], DType::F32);
+        let e = x.conv2d(&w, None, Conv2dOptions::default().padding(1 << 31)).unwrap_err().to_string();
+        assert!(e.contains("conv2d") && e.contains("more than 2^31 elements"), "{e}");
     }
 }

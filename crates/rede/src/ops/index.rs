@@ -1,7 +1,6 @@
 //! Picking elements by index: `index_select` and `gather`, with their adjoints as backward rules.
 
 use crate::autograd::record;
-use crate::backend::Storage;
 use crate::shape::normalize_axis;
 use crate::{Error, Result, Tensor};
 
@@ -31,13 +30,13 @@ impl Tensor {
             return Err(Error::invalid("index_select", format!("index must be 1-D, got shape {:?}", index.shape())));
         }
         let idx = indices("index_select", index, d, self.shape()[d])?;
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().index_select(l, d, &idx)));
+        let storage = self.with_storage(|s, l| s.index_select(l, d, &idx))?;
         let mut shape = self.shape().to_vec();
         shape[d] = idx.len();
         let out = Tensor::from_storage(storage, &shape);
         Ok(record(out, "index_select", &[self], move |g, inputs, _| {
             let x = &inputs[0];
-            let storage = g.with_storage(|s, l| Storage::Cpu(s.cpu().index_add(l, d, &idx, x.shape())));
+            let storage = g.with_storage(|s, l| s.index_add(l, d, &idx, x.shape()))?;
             Ok(vec![Some(Tensor::from_storage(storage, x.shape()))])
         }))
     }
@@ -54,11 +53,11 @@ impl Tensor {
         }
         let idx = indices("gather", index, d, self.shape()[d])?;
         let out_shape = index.shape().to_vec();
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().gather(l, d, &idx, &out_shape)));
+        let storage = self.with_storage(|s, l| s.gather(l, d, &idx, &out_shape))?;
         let out = Tensor::from_storage(storage, &out_shape);
         Ok(record(out, "gather", &[self], move |g, inputs, _| {
             let x = &inputs[0];
-            let storage = g.with_storage(|s, l| Storage::Cpu(s.cpu().scatter_add(l, d, &idx, x.shape())));
+            let storage = g.with_storage(|s, l| s.scatter_add(l, d, &idx, x.shape()))?;
             Ok(vec![Some(Tensor::from_storage(storage, x.shape()))])
         }))
     }

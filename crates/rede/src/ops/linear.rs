@@ -2,7 +2,6 @@
 
 use super::same_dtype;
 use crate::autograd::record;
-use crate::backend::Storage;
 use crate::{Error, Result, Tensor};
 
 impl Tensor {
@@ -37,11 +36,11 @@ impl Tensor {
         }
         let storage = self.with_storage(|sx, lx| {
             weight.with_storage(|sw, lw| match bias {
-                Some(b) => b.with_storage(|sb, lb| sx.cpu().linear(lx, (sw.cpu(), lw), Some((sb.cpu(), lb)))),
-                None => sx.cpu().linear(lx, (sw.cpu(), lw), None),
+                Some(b) => b.with_storage(|sb, lb| sx.linear(lx, (sw, lw), Some((sb, lb)))),
+                None => sx.linear(lx, (sw, lw), None),
             })
-        });
-        let out = Tensor::from_storage(Storage::Cpu(storage), &[self.shape()[0], outputs]);
+        })?;
+        let out = Tensor::from_storage(storage, &[self.shape()[0], outputs]);
         let mut inputs_list = vec![self, weight];
         inputs_list.extend(bias);
         Ok(record(out, OP, &inputs_list, |g, inputs, _| {

@@ -3,7 +3,6 @@
 use super::{same_dtype, with_two};
 use crate::autograd::record;
 use crate::backend::cpu::{MatOperand, MatmulDims};
-use crate::backend::Storage;
 use crate::layout::Layout;
 use crate::shape::broadcast_shapes;
 use crate::{Error, Result, Tensor};
@@ -48,7 +47,7 @@ impl Tensor {
         let full = |m: usize, n: usize| batch.iter().copied().chain([m, n]).collect::<Vec<_>>();
         let la = operand(&self.layout().broadcast_to(&full(dims.m, dims.k)), &batch);
         let lb = operand(&rhs.layout().broadcast_to(&full(dims.k, dims.n)), &batch);
-        let storage = with_two(self, rhs, |sa, sb| Storage::Cpu(sa.cpu().matmul(&la, sb.cpu(), &lb, dims)));
+        let storage = with_two(self, rhs, |sa, sb| sa.matmul(&la, sb, &lb, dims))?;
         let out = Tensor::from_storage(storage, &full(dims.m, dims.n));
         Ok(record(out, "matmul", &[self, rhs], |g, inputs, _| {
             let (a, b) = (&inputs[0], &inputs[1]);

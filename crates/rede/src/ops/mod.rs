@@ -25,6 +25,13 @@ pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()>
     Ok(())
 }
 
+/// Ends an op whose signature cannot fail because its device kernel failed
+/// (host kernels never do; a GPU can run out of memory).
+#[cold]
+pub(crate) fn kernel_failed(error: Error) -> ! {
+    panic!("device kernel failed: {error}")
+}
+
 /// Runs `f` on the buffers of two tensors (taking one lock when they share a buffer).
 pub(crate) fn with_two<R>(
     a: &Tensor,

@@ -2,7 +2,6 @@
 //! broadcast, squeeze/unsqueeze, and reshape of contiguous data.
 
 use crate::autograd::record;
-use crate::backend::cpu::CpuStorage;
 use crate::backend::Storage;
 use crate::layout::Layout;
 use crate::shape::{broadcast_shapes, normalize_axis};
@@ -117,9 +116,9 @@ impl Tensor {
             let pad = |n: usize| {
                 let mut s = full.to_vec();
                 s[d] = n;
-                Tensor::zeros(&s, g.dtype())
+                Tensor::full_on(&s, 0.0, g.dtype(), g.device())
             };
-            let parts = [pad(start), g.clone(), pad(full[d] - start - len)];
+            let parts = [pad(start)?, g.clone(), pad(full[d] - start - len)?];
             Ok(vec![Some(Tensor::cat(&parts.iter().collect::<Vec<_>>(), d as isize)?)])
         }))
     }
@@ -146,11 +145,11 @@ impl Tensor {
             }
         }
         // Packed copies first, so no two read locks on one buffer are ever held together.
-        let packed: Vec<CpuStorage> =
-            tensors.iter().map(|t| t.with_storage(|s, l| s.cpu().copy_contiguous(l))).collect();
+        let packed: Vec<Storage> =
+            tensors.iter().map(|t| t.with_storage(|s, l| s.copy_contiguous(l))).collect::<Result<_>>()?;
         let layouts: Vec<Layout> = tensors.iter().map(|t| Layout::contiguous(t.shape())).collect();
         let parts: Vec<_> = packed.iter().zip(&layouts).collect();
-        let storage = Storage::Cpu(CpuStorage::concat(&parts, d));
+        let storage = Storage::concat(&parts, d)?;
         let mut shape = first.shape().to_vec();
         shape[d] = tensors.iter().map(|t| t.shape()[d]).sum();
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[d]).collect();

@@ -2,8 +2,7 @@
 
 use super::conv::window_count;
 use crate::autograd::record;
-use crate::backend::cpu::PoolWindows;
-use crate::backend::Storage;
+use crate::backend::PoolWindows;
 use crate::{Error, Result, Tensor};
 use std::sync::Arc;
 
@@ -64,13 +63,13 @@ impl Tensor {
         let (planes, size) = planes("max_pool2d", self)?;
         let win = Arc::new(sliding("max_pool2d", size, kernel, stride, padding)?);
         let x = self.contiguous();
-        let (storage, argmax) = x.with_storage(|s, l| s.cpu().max_pool2d(l, planes, &win));
+        let (storage, argmax) = x.with_storage(|s, l| s.max_pool2d(l, planes, &win))?;
         let shape = [self.shape()[0], self.shape()[1], win.rows.len(), win.cols.len()];
-        let out = Tensor::from_storage(Storage::Cpu(storage), &shape);
+        let out = Tensor::from_storage(storage, &shape);
         Ok(record(out, "max_pool2d", &[&x], move |g, inputs, _| {
             let g = g.contiguous();
-            let s = g.with_storage(|s, l| s.cpu().max_pool2d_backward(l, &argmax, planes, &win));
-            Ok(vec![Some(Tensor::from_storage(Storage::Cpu(s), inputs[0].shape()))])
+            let s = g.with_storage(|s, l| s.max_pool2d_backward(l, &argmax, planes, &win))?;
+            Ok(vec![Some(Tensor::from_storage(s, inputs[0].shape()))])
         }))
     }
 
@@ -105,13 +104,13 @@ impl Tensor {
         let (planes, _) = planes(op, self)?;
         let win = Arc::new(win);
         let x = self.contiguous();
-        let storage = x.with_storage(|s, l| s.cpu().avg_pool2d(l, planes, &win, divisor));
+        let storage = x.with_storage(|s, l| s.avg_pool2d(l, planes, &win, divisor))?;
         let shape = [self.shape()[0], self.shape()[1], win.rows.len(), win.cols.len()];
-        let out = Tensor::from_storage(Storage::Cpu(storage), &shape);
+        let out = Tensor::from_storage(storage, &shape);
         Ok(record(out, op, &[&x], move |g, inputs, _| {
             let g = g.contiguous();
-            let s = g.with_storage(|s, l| s.cpu().avg_pool2d_backward(l, planes, &win, divisor));
-            Ok(vec![Some(Tensor::from_storage(Storage::Cpu(s), inputs[0].shape()))])
+            let s = g.with_storage(|s, l| s.avg_pool2d_backward(l, planes, &win, divisor))?;
+            Ok(vec![Some(Tensor::from_storage(s, inputs[0].shape()))])
         }))
     }
 }

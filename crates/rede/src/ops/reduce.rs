@@ -1,7 +1,7 @@
 //! Reductions over one or several axes, with or without keeping them as size 1.
 
 use crate::autograd::record;
-use crate::backend::{ReduceOp, Storage};
+use crate::backend::ReduceOp;
 use crate::shape::{broadcast_reduced_axes, broadcast_shapes, normalize_axes};
 use crate::{Error, Result, Tensor};
 
@@ -20,7 +20,7 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
 
 impl Tensor {
     /// Runs a reduction kernel over `axes` (normalised), without recording.
-    fn map_reduce(&self, axes: &[usize], keepdim: bool, op: ReduceOp) -> Tensor {
+    fn map_reduce(&self, axes: &[usize], keepdim: bool, op: ReduceOp) -> Result<Tensor> {
         let leading = axes.iter().enumerate().all(|(i, &a)| a == i);
         if op == ReduceOp::Sum && leading && !axes.is_empty() && axes.len() < self.rank() && self.is_contiguous() {
             // Summing the leading axes of packed data (a bias gradient): add whole rows,
@@ -28,21 +28,21 @@ impl Tensor {
             let rows: usize = self.shape()[..axes.len()].iter().product();
             let cols: usize = self.shape()[axes.len()..].iter().product();
             let offset = self.layout().offset();
-            let storage = self.with_storage(|s, _| Storage::Cpu(s.cpu().sum_rows(offset, rows, cols)));
-            return Tensor::from_storage(storage, &reduced_shape(self.shape(), axes, keepdim));
+            let storage = self.with_storage(|s, _| s.sum_rows(offset, rows, cols))?;
+            return Ok(Tensor::from_storage(storage, &reduced_shape(self.shape(), axes, keepdim)));
         }
         let kept: Vec<usize> = (0..self.rank()).filter(|a| !axes.contains(a)).collect();
         let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
         let layout = self.layout().permute(&perm);
-        let storage = self.with_storage(|s, _| Storage::Cpu(s.cpu().reduce(&layout, axes.len(), op)));
-        Tensor::from_storage(storage, &reduced_shape(self.shape(), axes, keepdim))
+        let storage = self.with_storage(|s, _| s.reduce(&layout, axes.len(), op))?;
+        Ok(Tensor::from_storage(storage, &reduced_shape(self.shape(), axes, keepdim)))
     }
 
     /// Sum over `axes` (negative counts from the end; empty means all).
     /// Backward: g broadcast back over the reduced axes.
     pub fn sum(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let axes = self.axes_or_all("sum", axes)?;
-        let out = self.map_reduce(&axes, keepdim, ReduceOp::Sum);
+        let out = self.map_reduce(&axes, keepdim, ReduceOp::Sum)?;
         Ok(record(out, "sum", &[self], move |g, inputs, _| {
             let x = &inputs[0];
             let kept = g.reshape(&reduced_shape(x.shape(), &axes, true))?;
@@ -82,12 +82,12 @@ impl Tensor {
         if axes.iter().any(|&a| self.shape()[a] == 0) {
             return Err(Error::invalid(name, format!("cannot reduce an empty axis of shape {:?}", self.shape())));
         }
-        let out = self.map_reduce(&axes, keepdim, op);
+        let out = self.map_reduce(&axes, keepdim, op)?;
         Ok(record(out, name, &[self], move |g, inputs, y| {
             let x = &inputs[0];
             let keep = reduced_shape(x.shape(), &axes, true);
             let hit = x.eq(&y.reshape(&keep)?)?;
-            let count = hit.map_reduce(&axes, true, ReduceOp::Sum);
+            let count = hit.map_reduce(&axes, true, ReduceOp::Sum)?;
             Ok(vec![Some(g.reshape(&keep)?.mul(&hit)?.div(&count)?)])
         }))
     }
@@ -122,13 +122,13 @@ impl Tensor {
     /// Index of the largest element along `axis`, as whole numbers in this tensor's type.
     pub fn argmax(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let axes = normalize_axes("argmax", &[axis], self.rank())?;
-        Ok(self.map_reduce(&axes, keepdim, ReduceOp::ArgMax))
+        self.map_reduce(&axes, keepdim, ReduceOp::ArgMax)
     }
 
     /// Index of the smallest element along `axis`.
     pub fn argmin(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let axes = normalize_axes("argmin", &[axis], self.rank())?;
-        Ok(self.map_reduce(&axes, keepdim, ReduceOp::ArgMin))
+        self.map_reduce(&axes, keepdim, ReduceOp::ArgMin)
     }
 
     /// Sums a broadcast gradient back down to `shape` (the inverse of broadcasting).

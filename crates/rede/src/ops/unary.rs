@@ -1,13 +1,14 @@
 //! Elementwise functions of one tensor and their derivatives.
 
+use super::kernel_failed;
 use crate::autograd::record;
-use crate::backend::{BinaryOp, Storage, UnaryOp};
+use crate::backend::{BinaryOp, UnaryOp};
 use crate::{Result, Tensor};
 
 impl Tensor {
     /// Applies a kernel without recording anything.
     pub(crate) fn map_unary(&self, op: UnaryOp) -> Tensor {
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().unary(l, op)));
+        let storage = self.with_storage(|s, l| s.unary(l, op)).unwrap_or_else(|e| kernel_failed(e));
         Tensor::from_storage(storage, self.shape())
     }
 
@@ -61,9 +62,13 @@ impl Tensor {
         self.unary_op(UnaryOp::Powf(2.0), "square", |g, x, _| g.mul(&x.mul_scalar(2.0)))
     }
 
-    /// x^p for a constant p. Backward: g·p·x^(p−1).
+    /// x^p for a constant p. Backward: g·p·x^(p−1), and 0 for p = 0 (x^0 is constant;
+    /// the formula would give 0·∞ = NaN at x = 0), as in PyTorch.
     pub fn powf(&self, p: f64) -> Tensor {
         self.unary_op(UnaryOp::Powf(p), "powf", move |g, x, _| {
+            if p == 0.0 {
+                return Ok(g.zeros_like());
+            }
             g.mul(&x.map_unary(UnaryOp::Powf(p - 1.0)).mul_scalar(p))
         })
     }

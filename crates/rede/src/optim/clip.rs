@@ -2,7 +2,7 @@
 //! `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_`).
 
 use super::config::non_negative;
-use crate::{DType, Element, Error, Result, Tensor};
+use crate::{DType, Error, Result, Tensor};
 
 /// Scales all gradients together so that their global L2 norm (the norm of
 /// all gradient elements of all parameters as one vector) is at most
@@ -14,10 +14,7 @@ pub fn clip_grad_norm(params: &[Tensor], max_norm: f64) -> Result<f64> {
     let grads = contiguous_grads(params);
     let mut sum_sq = 0.0;
     for g in &grads {
-        sum_sq += match g.dtype() {
-            DType::F32 => sum_of_squares::<f32>(g)?,
-            DType::F64 => sum_of_squares::<f64>(g)?,
-        };
+        sum_sq += sum_of_squares(g)?;
     }
     let total = sum_sq.sqrt();
     if !total.is_finite() {
@@ -26,7 +23,7 @@ pub fn clip_grad_norm(params: &[Tensor], max_norm: f64) -> Result<f64> {
     let scale = max_norm / (total + 1e-6);
     if scale < 1.0 {
         for g in &grads {
-            map_in_place(g, |v| v * scale)?;
+            map_in_place(g, |g| g.mul_scalar(scale))?;
         }
     }
     Ok(total)
@@ -36,7 +33,7 @@ pub fn clip_grad_norm(params: &[Tensor], max_norm: f64) -> Result<f64> {
 pub fn clip_grad_value(params: &[Tensor], clip: f64) -> Result<()> {
     non_negative("clip_grad_value", "clip", clip)?;
     for g in contiguous_grads(params) {
-        map_in_place(&g, |v| v.clamp(-clip, clip))?;
+        map_in_place(&g, |g| g.clamp(-clip, clip))?;
     }
     Ok(())
 }
@@ -58,13 +55,13 @@ fn contiguous_grads(params: &[Tensor]) -> Vec<Tensor> {
     grads
 }
 
-fn sum_of_squares<T: Element>(g: &Tensor) -> Result<f64> {
-    g.with_data::<T, _>(|d| d.iter().map(|v| v.as_f64() * v.as_f64()).sum())
+/// Σg² accumulated in f64 on the gradient's device (one value read back).
+fn sum_of_squares(g: &Tensor) -> Result<f64> {
+    crate::no_grad(|| g.to_dtype(DType::F64).square().sum_all()?.item())
 }
 
-fn map_in_place(g: &Tensor, f: impl Fn(f64) -> f64) -> Result<()> {
-    match g.dtype() {
-        DType::F32 => g.with_data_mut::<f32, _>(|d| d.iter_mut().for_each(|v| *v = f(*v as f64) as f32)),
-        DType::F64 => g.with_data_mut::<f64, _>(|d| d.iter_mut().for_each(|v| *v = f(*v))),
-    }
+/// Replaces the gradient's values by `f(g)`, computed on its device.
+fn map_in_place(g: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Result<()> {
+    let new = crate::no_grad(|| f(g));
+    g.assign(&new)
 }

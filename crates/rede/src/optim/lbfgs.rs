@@ -161,12 +161,11 @@ impl FlatParams {
     }
 }
 
+/// L-BFGS keeps its history as flat f64 vectors in host memory (as scikit-learn
+/// does); each parameter is read back, updated there and written to its device.
 fn update_typed<T: Element>(p: &Tensor, offset: usize, f: &impl Fn(usize, f64) -> f64) -> Result<()> {
-    p.with_data_mut::<T, _>(|w| {
-        for (i, v) in w.iter_mut().enumerate() {
-            *v = T::of(f(offset + i, v.as_f64()));
-        }
-    })
+    let values: Vec<T> = p.to_vec::<f64>().into_iter().enumerate().map(|(i, v)| T::of(f(offset + i, v))).collect();
+    p.write_from_host(&values)
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

@@ -1,9 +1,10 @@
 //! Reading tensor data out, and writing it in place (for optimizers).
 
 use super::Tensor;
-use crate::backend::Storage;
+use crate::backend::{Storage, UpdateRule};
 use crate::layout::Layout;
-use crate::{DType, Element, Error, Result};
+use crate::ops::kernel_failed;
+use crate::{DType, Device, Element, Error, Result};
 
 impl Tensor {
     /// Runs `f` on the buffer and this tensor's layout.
@@ -12,9 +13,10 @@ impl Tensor {
         f(&guard, &self.0.layout)
     }
 
-    /// The elements in row-major order, converted to `T`.
+    /// The elements in row-major order, converted to `T`, copied to host memory
+    /// (from any device).
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
-        self.with_storage(|s, l| s.cpu().to_vec(l))
+        self.with_storage(|s, l| s.to_host(l)).unwrap_or_else(|e| kernel_failed(e))
     }
 
     /// The elements as f32.
@@ -49,7 +51,7 @@ impl Tensor {
             }
             off += i * stride;
         }
-        Ok(self.with_storage(|s, _| s.cpu().to_vec::<f64>(&Layout::new(vec![], vec![], off))[0]))
+        Ok(self.with_storage(|s, _| s.to_host::<f64>(&Layout::new(vec![], vec![], off)))?[0])
     }
 
     /// A copy with another element type (a no-op handle when it already has it).
@@ -58,7 +60,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return self.clone();
         }
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().to_dtype(l, dtype)));
+        let storage = self.with_storage(|s, l| s.to_dtype(l, dtype)).unwrap_or_else(|e| kernel_failed(e));
         let from = self.dtype();
         crate::autograd::record(Tensor::from_storage(storage, self.shape()), "to_dtype", &[self], move |g, _, _| {
             Ok(vec![Some(g.to_dtype(from))])
@@ -70,7 +72,7 @@ impl Tensor {
         if self.is_contiguous() {
             return self.clone();
         }
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().copy_contiguous(l)));
+        let storage = self.with_storage(|s, l| s.copy_contiguous(l)).unwrap_or_else(|e| kernel_failed(e));
         crate::autograd::record(Tensor::from_storage(storage, self.shape()), "contiguous", &[self], |g, _, _| {
             Ok(vec![Some(g.clone())])
         })
@@ -78,44 +80,103 @@ impl Tensor {
 
     /// A detached deep copy with its own contiguous buffer (snapshots, e.g. best weights).
     pub fn copy(&self) -> Tensor {
-        let storage = self.with_storage(|s, l| Storage::Cpu(s.cpu().copy_contiguous(l)));
+        let storage = self.with_storage(|s, l| s.copy_contiguous(l)).unwrap_or_else(|e| kernel_failed(e));
         Tensor::from_storage(storage, self.shape())
     }
 
-    /// Reads the contiguous elements in place, without copying.
+    /// Reads the contiguous elements of a tensor in host memory in place, without
+    /// copying (an error for tensors on other devices: use [`Tensor::to_vec`]).
     pub fn with_data<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
         self.check_direct::<T>("with_data")?;
-        Ok(self.with_storage(|s, l| {
-            let data = s.cpu().as_slice::<T>().expect("dtype checked");
-            f(&data[l.offset()..l.offset() + l.numel()])
-        }))
+        self.with_storage(|s, l| s.host_slice("with_data", l).map(f))
     }
 
-    /// Changes the elements in place (outside the graph), e.g. an optimizer step.
+    /// Changes the elements of a tensor in host memory in place (outside the graph).
     /// Every view sharing the buffer sees the change.
     pub fn with_data_mut<T: Element, R>(&self, f: impl FnOnce(&mut [T]) -> R) -> Result<R> {
         self.check_direct::<T>("with_data_mut")?;
         let mut guard = self.0.storage.write().expect("storage lock poisoned");
-        let l = &self.0.layout;
-        let data = guard.cpu_mut().as_mut_slice::<T>().expect("dtype checked");
-        Ok(f(&mut data[l.offset()..l.offset() + l.numel()]))
+        guard.host_slice_mut("with_data_mut", &self.0.layout).map(f)
     }
 
-    /// Copies `src`'s values into this tensor's buffer in place (shapes must match).
+    /// Copies `src`'s values into this tensor's buffer in place (shapes must match;
+    /// `src` may be on another device or of another element type).
     pub fn assign(&self, src: &Tensor) -> Result<()> {
         if src.shape() != self.shape() {
             return Err(Error::ShapeMismatch { op: "assign", lhs: self.shape().to_vec(), rhs: src.shape().to_vec() });
         }
         match self.dtype() {
-            DType::F32 => {
-                let v = src.to_vec::<f32>();
-                self.with_data_mut(|d: &mut [f32]| d.copy_from_slice(&v))
-            }
-            DType::F64 => {
-                let v = src.to_vec::<f64>();
-                self.with_data_mut(|d: &mut [f64]| d.copy_from_slice(&v))
-            }
+            DType::F32 => self.write_from_host(&src.to_vec::<f32>()),
+            DType::F64 => self.write_from_host(&src.to_vec::<f64>()),
         }
+    }
+
+    /// Overwrites this contiguous tensor's elements, in place on its device, with
+    /// host `values` in row-major order (outside the graph).
+    pub fn write_from_host<T: Element>(&self, values: &[T]) -> Result<()> {
+        if !self.is_contiguous() {
+            return Err(Error::invalid("write_from_host", "the tensor is not contiguous; call contiguous() first"));
+        }
+        if values.len() != self.numel() {
+            return Err(Error::ElementCount { op: "write_from_host", len: values.len(), shape: self.shape().to_vec() });
+        }
+        let mut guard = self.0.storage.write().expect("storage lock poisoned");
+        guard.write_host(&self.0.layout, values)
+    }
+
+    /// One optimizer step on this contiguous parameter, in place on its device,
+    /// from its contiguous gradient and its state buffers (see [`UpdateRule`]).
+    pub(crate) fn update_in_place<R: UpdateRule>(
+        &self,
+        grad: &Tensor,
+        state: &mut Storage,
+        buffers: usize,
+        rule: &R,
+        step: (u64, bool),
+    ) -> Result<()> {
+        grad.with_storage(|g, gl| {
+            let mut guard = self.0.storage.write().expect("storage lock poisoned");
+            guard.update(&self.0.layout, (g, gl), state, buffers, rule, step)
+        })
+    }
+
+    /// This tensor on `device`: the same handle when already there, else a copy
+    /// through which gradients flow back to this device (like PyTorch's `.to(device)`).
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        let from = self.device();
+        if from == device {
+            return Ok(self.clone());
+        }
+        let storage = self.with_storage(|s, l| s.copy_contiguous(l))?.to_device(device)?;
+        Ok(crate::autograd::record(
+            Tensor::from_storage(storage, self.shape()),
+            "to_device",
+            &[self],
+            move |g, _, _| Ok(vec![Some(g.to_device(from)?)]),
+        ))
+    }
+
+    /// Moves this tensor's whole buffer to `device` in place, so every handle and
+    /// view sharing it (a module's parameter, an optimizer's reference to it)
+    /// follows. A no-op when already there.
+    pub fn move_to_device(&self, device: Device) -> Result<()> {
+        let mut guard = self.0.storage.write().expect("storage lock poisoned");
+        if guard.device() == device {
+            return Ok(());
+        }
+        *guard = guard.to_device(device)?;
+        Ok(())
+    }
+
+    /// This tensor, moved to `other`'s device when it is a single value in host
+    /// memory and `other` is elsewhere (PyTorch lets such scalars mix with any
+    /// device); otherwise the same handle, so a real mismatch is reported by the op.
+    pub(crate) fn on_device_of(&self, other: &Tensor) -> Result<Tensor> {
+        let (mine, theirs) = (self.device(), other.device());
+        if mine == theirs || mine != Device::Cpu || self.numel() != 1 {
+            return Ok(self.clone());
+        }
+        self.to_device(theirs)
     }
 
     fn check_direct<T: Element>(&self, op: &'static str) -> Result<()> {

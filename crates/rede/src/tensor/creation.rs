@@ -3,10 +3,15 @@
 use super::{Rng, Tensor};
 use crate::backend::Storage;
 use crate::shape::numel;
-use crate::{DType, Element, Error, Result};
+use crate::{DType, Device, Element, Error, Result};
 
 fn filled(shape: &[usize], value: f64, dtype: DType) -> Tensor {
-    Tensor::from_storage(Storage::filled(numel(shape), value, dtype), shape)
+    filled_on(shape, value, dtype, Device::Cpu).expect("host buffers are always available")
+}
+
+/// `value` everywhere on `device`; on the CPU the same as [`filled`].
+fn filled_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+    Ok(Tensor::from_storage(Storage::filled(device, dtype, numel(shape), value)?, shape))
 }
 
 fn from_f64s(values: Vec<f64>, shape: &[usize], dtype: DType) -> Tensor {
@@ -51,19 +56,24 @@ impl Tensor {
         filled(shape, value, dtype)
     }
 
-    /// Zeros with this tensor's shape and element type.
+    /// `value` everywhere, on `device`.
+    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        filled_on(shape, value, dtype, device)
+    }
+
+    /// Zeros with this tensor's shape, element type and device.
     pub fn zeros_like(&self) -> Tensor {
-        filled(self.shape(), 0.0, self.dtype())
+        self.full_like(0.0)
     }
 
-    /// Ones with this tensor's shape and element type.
+    /// Ones with this tensor's shape, element type and device.
     pub fn ones_like(&self) -> Tensor {
-        filled(self.shape(), 1.0, self.dtype())
+        self.full_like(1.0)
     }
 
-    /// `value` everywhere, with this tensor's shape and element type.
+    /// `value` everywhere, with this tensor's shape, element type and device.
     pub fn full_like(&self, value: f64) -> Tensor {
-        filled(self.shape(), value, self.dtype())
+        filled_on(self.shape(), value, self.dtype(), self.device()).unwrap_or_else(|e| crate::ops::kernel_failed(e))
     }
 
     /// `start, start+step, …` up to but excluding `end`.

@@ -43,14 +43,29 @@ impl Rng {
 
     /// Uniform integer in `[0, n)` (n > 0), without modulo bias.
     pub fn below(&mut self, n: usize) -> usize {
-        let n = n as u64;
+        self.below_u64(n as u64) as usize
+    }
+
+    /// Uniform integer in `[0, n)`, without modulo bias; `n = 0` stands for 2^64 (every `u64`),
+    /// so any span of 64-bit integers can be drawn from.
+    pub fn below_u64(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return self.next_u64();
+        }
         let zone = u64::MAX - u64::MAX % n;
         loop {
             let v = self.next_u64();
             if v < zone {
-                return (v % n) as usize;
+                return v % n;
             }
         }
+    }
+
+    /// Uniform integer in `[low, high]`, both included (`low ≤ high`), for any `i64` bounds.
+    pub fn int_in(&mut self, low: i64, high: i64) -> i64 {
+        // The span high − low + 1 lies in 1..=2^64; 2^64 wraps to 0, which below_u64 reads as 2^64.
+        let span = (high as i128 - low as i128 + 1) as u64;
+        (low as i128 + self.below_u64(span) as i128) as i64
     }
 
     /// A uniformly random permutation of `0..n` (Fisher–Yates).
@@ -89,6 +104,16 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
         assert!(mean.abs() < 0.03, "mean {mean}");
         assert!((var - 1.0).abs() < 0.05, "var {var}");
+    }
+
+    #[test]
+    fn integers_over_the_whole_i64_range_can_be_drawn() {
+        let mut r = Rng::seed(5);
+        let draws: Vec<i64> = (0..64).map(|_| r.int_in(i64::MIN, i64::MAX)).collect();
+        assert!(draws.iter().any(|&v| v < 0) && draws.iter().any(|&v| v > 0));
+        assert!((0..100).all(|_| (-3..=2).contains(&r.int_in(-3, 2))));
+        assert_eq!(r.int_in(i64::MAX, i64::MAX), i64::MAX);
+        assert_eq!(r.int_in(i64::MIN, i64::MIN), i64::MIN);
     }
 
     #[test]

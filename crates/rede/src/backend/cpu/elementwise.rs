@@ -58,7 +58,8 @@ pub(crate) fn unary<T: Element>(v: &[T], layout: &Layout, op: UnaryOp) -> Vec<T>
             }
         }),
         UnaryOp::Recip => collect(v, layout, |x: T| x.recip()),
-        UnaryOp::Relu => collect(v, layout, |x: T| if x > zero { x } else { zero }),
+        // NaN stays NaN (like PyTorch), so a diverged activation is not silently zeroed.
+        UnaryOp::Relu => collect(v, layout, |x: T| if x > zero || x.is_nan() { x } else { zero }),
         UnaryOp::Step => collect(v, layout, |x: T| if x > zero { T::one() } else { zero }),
         UnaryOp::LeakyRelu(s) => collect(v, layout, |x: T| if x > zero { x } else { x * c(s) }),
         UnaryOp::Sigmoid => collect(v, layout, sigmoid),
@@ -67,7 +68,8 @@ pub(crate) fn unary<T: Element>(v: &[T], layout: &Layout, op: UnaryOp) -> Vec<T>
         UnaryOp::GeluGrad => collect(v, layout, |x: T| c(normal_cdf(x.as_f64()) + x.as_f64() * normal_pdf(x.as_f64()))),
         UnaryOp::Softplus => collect(v, layout, |x: T| c(softplus(x.as_f64()))),
         UnaryOp::Powf(p) => collect(v, layout, |x: T| x.powf(c(p))),
-        UnaryOp::Clamp(lo, hi) => collect(v, layout, |x: T| x.max(c(lo)).min(c(hi))),
+        // `max`/`min` would turn NaN into a bound; PyTorch keeps it.
+        UnaryOp::Clamp(lo, hi) => collect(v, layout, |x: T| if x.is_nan() { x } else { x.max(c(lo)).min(c(hi)) }),
         UnaryOp::Affine(a, b) => collect(v, layout, |x: T| x * c(a) + c(b)),
     }
 }
@@ -98,10 +100,12 @@ pub(crate) fn binary<T: Element>(a: &[T], la: &Layout, b: &[T], lb: &Layout, op:
         BinaryOp::Mul => zip_map(a, la, b, lb, |x, y| x * y),
         BinaryOp::Div => zip_map(a, la, b, lb, |x, y| x / y),
         BinaryOp::Pow => zip_map(a, la, b, lb, |x: T, y| x.powf(y)),
-        BinaryOp::Maximum => zip_map(a, la, b, lb, |x: T, y| if x >= y || y.is_nan() { x } else { y }),
-        BinaryOp::Minimum => zip_map(a, la, b, lb, |x: T, y| if x <= y || y.is_nan() { x } else { y }),
+        // A NaN in either operand is the result (PyTorch's maximum and minimum).
+        BinaryOp::Maximum => zip_map(a, la, b, lb, |x: T, y| if x.is_nan() || x >= y { x } else { y }),
+        BinaryOp::Minimum => zip_map(a, la, b, lb, |x: T, y| if x.is_nan() || x <= y { x } else { y }),
         BinaryOp::Cmp(c) => zip_map(a, la, b, lb, cmp(c)),
-        BinaryOp::ReluGrad => zip_map(a, la, b, lb, |g, y| if y > T::zero() { g } else { T::zero() }),
+        // Zero where the output is ≤ 0; a NaN output passes the gradient on, as in PyTorch.
+        BinaryOp::ReluGrad => zip_map(a, la, b, lb, |g, y| if y <= T::zero() { T::zero() } else { g }),
     }
 }
 

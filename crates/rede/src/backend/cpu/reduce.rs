@@ -40,8 +40,9 @@ fn reduce_one<T: Element>(chunk: &[T], op: ReduceOp) -> T {
         ReduceOp::Sum => T::of(chunk.iter().map(|x| x.as_f64()).sum()),
         ReduceOp::Max => chunk.iter().copied().fold(T::neg_infinity(), |a, b| if b > a || b.is_nan() { b } else { a }),
         ReduceOp::Min => chunk.iter().copied().fold(T::infinity(), |a, b| if b < a || b.is_nan() { b } else { a }),
-        ReduceOp::ArgMax => T::of(arg_best(chunk, |a, b| a > b) as f64),
-        ReduceOp::ArgMin => T::of(arg_best(chunk, |a, b| a < b) as f64),
+        // A NaN beats every number (the first NaN wins), as in PyTorch.
+        ReduceOp::ArgMax => T::of(arg_best(chunk, |a, b| a > b || (a.is_nan() && !b.is_nan())) as f64),
+        ReduceOp::ArgMin => T::of(arg_best(chunk, |a, b| a < b || (a.is_nan() && !b.is_nan())) as f64),
     }
 }
 

@@ -15,7 +15,7 @@
 //! column sum) each over all steps.
 
 use super::matmul::{product_into, MatOperand, MatmulDims};
-use super::{pool, reduce, typed, CpuStorage};
+use super::{pool, reduce, CpuStorage};
 use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::Element;
 use rayon::prelude::*;
@@ -28,48 +28,47 @@ use cells::{CellMath, GradRow, StepRow};
 /// rows to another thread costs more than the gate functions.
 const GATES_PER_TASK: usize = 1 << 13;
 
-impl CpuStorage {
-    /// The forward pass of one layer in one direction: the output (hidden
-    /// states `[N, T, H]`, then the LSTM's final cell state `[N, H]`) and the
-    /// workspace backward needs (see [`RecurrentDims::workspace_len`]).
-    pub fn recurrent_forward(
-        inputs: &RecurrentInputs<'_, CpuStorage>,
-        dims: &RecurrentDims,
-    ) -> (CpuStorage, CpuStorage) {
-        match inputs.x.0 {
-            CpuStorage::F32(_) => {
-                let (out, ws) = forward::<f32>(&Slices::of(inputs), dims);
-                (CpuStorage::F32(out), CpuStorage::F32(ws))
-            }
-            CpuStorage::F64(_) => {
-                let (out, ws) = forward::<f64>(&Slices::of(inputs), dims);
-                (CpuStorage::F64(out), CpuStorage::F64(ws))
-            }
+/// The forward pass of one layer in one direction: the output (hidden
+/// states `[N, T, H]`, then the LSTM's final cell state `[N, H]`) and the
+/// workspace backward needs (see [`RecurrentDims::workspace_len`]).
+pub(super) fn recurrent_forward(
+    inputs: &RecurrentInputs<'_, CpuStorage>,
+    dims: &RecurrentDims,
+) -> (CpuStorage, CpuStorage) {
+    match inputs.x.0 {
+        CpuStorage::F32(_) => {
+            let (out, ws) = forward::<f32>(&Slices::of(inputs), dims);
+            (CpuStorage::F32(out), CpuStorage::F32(ws))
+        }
+        CpuStorage::F64(_) => {
+            let (out, ws) = forward::<f64>(&Slices::of(inputs), dims);
+            (CpuStorage::F64(out), CpuStorage::F64(ws))
         }
     }
+}
 
-    /// The backward pass of one layer in one direction; the input's gradient
-    /// only when `input_grad`.
-    pub fn recurrent_backward(
-        inputs: &RecurrentInputs<'_, CpuStorage>,
-        saved: &RecurrentSaved<'_, CpuStorage>,
-        dims: &RecurrentDims,
-        input_grad: bool,
-    ) -> RecurrentGrads<CpuStorage> {
-        match inputs.x.0 {
-            CpuStorage::F32(_) => {
-                backward::<f32>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F32)
-            }
-            CpuStorage::F64(_) => {
-                backward::<f64>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F64)
-            }
+/// The backward pass of one layer in one direction; the input's gradient
+/// only when `input_grad`.
+pub(super) fn recurrent_backward(
+    inputs: &RecurrentInputs<'_, CpuStorage>,
+    saved: &RecurrentSaved<'_, CpuStorage>,
+    dims: &RecurrentDims,
+    input_grad: bool,
+) -> RecurrentGrads<CpuStorage> {
+    match inputs.x.0 {
+        CpuStorage::F32(_) => {
+            backward::<f32>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F32)
+        }
+        CpuStorage::F64(_) => {
+            backward::<f64>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F64)
         }
     }
 }
 
 /// The elements of a contiguous operand.
 fn slice<'a, T: Element>((s, l): Operand<'a, CpuStorage>) -> &'a [T] {
-    &typed::<T>(s)[l.offset()..l.offset() + l.numel()]
+    let data = s.as_slice::<T>().expect("element types are checked before kernels run");
+    &data[l.offset()..l.offset() + l.numel()]
 }
 
 /// The typed operands of one layer-direction.

@@ -2,7 +2,7 @@
 //!
 //! Convolution is im2col + GEMM ([`unroll`], [`kernels`]); pooling works plane by plane
 //! ([`pooling`]). This module holds the shared sizes, the per-thread scratch buffers and
-//! the typed entry points on [`CpuStorage`].
+//! the typed entry points over [`CpuStorage`].
 
 mod kernels;
 mod pooling;
@@ -108,120 +108,123 @@ macro_rules! typed2 {
     };
 }
 
-impl CpuStorage {
-    /// Convolution of the input `[N, C, H, W]` (this buffer under `layout`) with the
-    /// weights `[O, C/groups, kh, kw]`, plus the bias `[O]`; the result is contiguous
-    /// `[N, O, OH, OW]`. All operands must be contiguous.
-    pub fn conv2d(
-        &self,
-        layout: &Layout,
-        weight: (&CpuStorage, &Layout),
-        bias: Option<&CpuStorage>,
-        geometry: &ConvGeometry,
-    ) -> CpuStorage {
-        match (self, weight.0, bias) {
-            (CpuStorage::F32(x), CpuStorage::F32(w), b) => CpuStorage::F32(forward(
-                packed(x, layout),
-                packed(w, weight.1),
-                b.map(|b| b.as_slice::<f32>().expect("bias element type is checked")),
-                geometry,
-            )),
-            (CpuStorage::F64(x), CpuStorage::F64(w), b) => CpuStorage::F64(forward(
-                packed(x, layout),
-                packed(w, weight.1),
-                b.map(|b| b.as_slice::<f64>().expect("bias element type is checked")),
-                geometry,
-            )),
-            _ => unreachable!("element types are checked before kernels run"),
+/// Convolution of the input `[N, C, H, W]` (this buffer under `layout`) with the
+/// weights `[O, C/groups, kh, kw]`, plus the bias `[O]`; the result is contiguous
+/// `[N, O, OH, OW]`. All operands must be contiguous.
+pub(super) fn conv2d(
+    this: &CpuStorage,
+    layout: &Layout,
+    weight: (&CpuStorage, &Layout),
+    bias: Option<&CpuStorage>,
+    geometry: &ConvGeometry,
+) -> CpuStorage {
+    match (this, weight.0, bias) {
+        (CpuStorage::F32(x), CpuStorage::F32(w), b) => CpuStorage::F32(forward(
+            packed(x, layout),
+            packed(w, weight.1),
+            b.map(|b| b.as_slice::<f32>().expect("bias element type is checked")),
+            geometry,
+        )),
+        (CpuStorage::F64(x), CpuStorage::F64(w), b) => CpuStorage::F64(forward(
+            packed(x, layout),
+            packed(w, weight.1),
+            b.map(|b| b.as_slice::<f64>().expect("bias element type is checked")),
+            geometry,
+        )),
+        _ => unreachable!("element types are checked before kernels run"),
+    }
+}
+
+/// Gradient of `conv2d` with respect to its input, from the output gradient
+/// (this buffer) and the weights.
+pub(super) fn conv2d_grad_input(
+    this: &CpuStorage,
+    layout: &Layout,
+    weight: (&CpuStorage, &Layout),
+    geometry: &ConvGeometry,
+) -> CpuStorage {
+    typed2!(this, weight.0, g, w => grad_input(packed(g, layout), packed(w, weight.1), geometry))
+}
+
+/// Gradient of `conv2d` with respect to its weights, from the input
+/// (this buffer) and the output gradient.
+pub(super) fn conv2d_grad_weight(
+    this: &CpuStorage,
+    layout: &Layout,
+    gout: (&CpuStorage, &Layout),
+    geometry: &ConvGeometry,
+) -> CpuStorage {
+    typed2!(this, gout.0, x, g => grad_weight(packed(x, layout), packed(g, gout.1), geometry))
+}
+
+/// Gradient of `conv2d` with respect to its bias: the output gradient
+/// (this buffer) summed over samples and positions.
+pub(super) fn conv2d_grad_bias(this: &CpuStorage, layout: &Layout, geometry: &ConvGeometry) -> CpuStorage {
+    match this {
+        CpuStorage::F32(g) => CpuStorage::F32(grad_bias(packed(g, layout), geometry)),
+        CpuStorage::F64(g) => CpuStorage::F64(grad_bias(packed(g, layout), geometry)),
+    }
+}
+
+/// Maximum of each window of each of `planes` contiguous `H×W` planes, with the
+/// position (within its plane) of the maximum.
+pub(super) fn max_pool2d(
+    this: &CpuStorage,
+    layout: &Layout,
+    planes: usize,
+    windows: &PoolWindows,
+) -> (CpuStorage, Vec<u32>) {
+    match this {
+        CpuStorage::F32(x) => {
+            let (out, arg) = max_pool(packed(x, layout), planes, windows);
+            (CpuStorage::F32(out), arg)
+        }
+        CpuStorage::F64(x) => {
+            let (out, arg) = max_pool(packed(x, layout), planes, windows);
+            (CpuStorage::F64(out), arg)
         }
     }
+}
 
-    /// Gradient of [`CpuStorage::conv2d`] with respect to its input, from the output gradient
-    /// (this buffer) and the weights.
-    pub fn conv2d_grad_input(
-        &self,
-        layout: &Layout,
-        weight: (&CpuStorage, &Layout),
-        geometry: &ConvGeometry,
-    ) -> CpuStorage {
-        typed2!(self, weight.0, g, w => grad_input(packed(g, layout), packed(w, weight.1), geometry))
+/// Routes the output gradient (this buffer) of `max_pool2d` to the maxima.
+pub(super) fn max_pool2d_backward(
+    this: &CpuStorage,
+    layout: &Layout,
+    argmax: &[u32],
+    planes: usize,
+    windows: &PoolWindows,
+) -> CpuStorage {
+    match this {
+        CpuStorage::F32(g) => CpuStorage::F32(max_pool_backward(packed(g, layout), argmax, planes, windows)),
+        CpuStorage::F64(g) => CpuStorage::F64(max_pool_backward(packed(g, layout), argmax, planes, windows)),
     }
+}
 
-    /// Gradient of [`CpuStorage::conv2d`] with respect to its weights, from the input
-    /// (this buffer) and the output gradient.
-    pub fn conv2d_grad_weight(
-        &self,
-        layout: &Layout,
-        gout: (&CpuStorage, &Layout),
-        geometry: &ConvGeometry,
-    ) -> CpuStorage {
-        typed2!(self, gout.0, x, g => grad_weight(packed(x, layout), packed(g, gout.1), geometry))
+/// Mean of each window, dividing by `divisor` when given (padding counted) or by the
+/// window's own size.
+pub(super) fn avg_pool2d(
+    this: &CpuStorage,
+    layout: &Layout,
+    planes: usize,
+    windows: &PoolWindows,
+    divisor: Option<usize>,
+) -> CpuStorage {
+    match this {
+        CpuStorage::F32(x) => CpuStorage::F32(avg_pool(packed(x, layout), planes, windows, divisor)),
+        CpuStorage::F64(x) => CpuStorage::F64(avg_pool(packed(x, layout), planes, windows, divisor)),
     }
+}
 
-    /// Gradient of [`CpuStorage::conv2d`] with respect to its bias: the output gradient
-    /// (this buffer) summed over samples and positions.
-    pub fn conv2d_grad_bias(&self, layout: &Layout, geometry: &ConvGeometry) -> CpuStorage {
-        match self {
-            CpuStorage::F32(g) => CpuStorage::F32(grad_bias(packed(g, layout), geometry)),
-            CpuStorage::F64(g) => CpuStorage::F64(grad_bias(packed(g, layout), geometry)),
-        }
-    }
-
-    /// Maximum of each window of each of `planes` contiguous `H×W` planes, with the
-    /// position (within its plane) of the maximum.
-    pub fn max_pool2d(&self, layout: &Layout, planes: usize, windows: &PoolWindows) -> (CpuStorage, Vec<u32>) {
-        match self {
-            CpuStorage::F32(x) => {
-                let (out, arg) = max_pool(packed(x, layout), planes, windows);
-                (CpuStorage::F32(out), arg)
-            }
-            CpuStorage::F64(x) => {
-                let (out, arg) = max_pool(packed(x, layout), planes, windows);
-                (CpuStorage::F64(out), arg)
-            }
-        }
-    }
-
-    /// Routes the output gradient (this buffer) of [`CpuStorage::max_pool2d`] to the maxima.
-    pub fn max_pool2d_backward(
-        &self,
-        layout: &Layout,
-        argmax: &[u32],
-        planes: usize,
-        windows: &PoolWindows,
-    ) -> CpuStorage {
-        match self {
-            CpuStorage::F32(g) => CpuStorage::F32(max_pool_backward(packed(g, layout), argmax, planes, windows)),
-            CpuStorage::F64(g) => CpuStorage::F64(max_pool_backward(packed(g, layout), argmax, planes, windows)),
-        }
-    }
-
-    /// Mean of each window, dividing by `divisor` when given (padding counted) or by the
-    /// window's own size.
-    pub fn avg_pool2d(
-        &self,
-        layout: &Layout,
-        planes: usize,
-        windows: &PoolWindows,
-        divisor: Option<usize>,
-    ) -> CpuStorage {
-        match self {
-            CpuStorage::F32(x) => CpuStorage::F32(avg_pool(packed(x, layout), planes, windows, divisor)),
-            CpuStorage::F64(x) => CpuStorage::F64(avg_pool(packed(x, layout), planes, windows, divisor)),
-        }
-    }
-
-    /// Spreads the output gradient (this buffer) of [`CpuStorage::avg_pool2d`] evenly over each window.
-    pub fn avg_pool2d_backward(
-        &self,
-        layout: &Layout,
-        planes: usize,
-        windows: &PoolWindows,
-        divisor: Option<usize>,
-    ) -> CpuStorage {
-        match self {
-            CpuStorage::F32(g) => CpuStorage::F32(avg_pool_backward(packed(g, layout), planes, windows, divisor)),
-            CpuStorage::F64(g) => CpuStorage::F64(avg_pool_backward(packed(g, layout), planes, windows, divisor)),
-        }
+/// Spreads the output gradient (this buffer) of `avg_pool2d` evenly over each window.
+pub(super) fn avg_pool2d_backward(
+    this: &CpuStorage,
+    layout: &Layout,
+    planes: usize,
+    windows: &PoolWindows,
+    divisor: Option<usize>,
+) -> CpuStorage {
+    match this {
+        CpuStorage::F32(g) => CpuStorage::F32(avg_pool_backward(packed(g, layout), planes, windows, divisor)),
+        CpuStorage::F64(g) => CpuStorage::F64(avg_pool_backward(packed(g, layout), planes, windows, divisor)),
     }
 }

@@ -148,8 +148,11 @@ pub(super) fn im2col<T: Element>(x: &[T], g: &ConvGeometry, col: &mut [T], spare
         let (left, rest) = row.split_at_mut(lo);
         let (middle, right) = rest.split_at_mut(hi - lo);
         left.iter_mut().chain(right).for_each(|v| *v = T::zero());
-        let start = (src as isize + lo as isize + shift) as usize;
-        copy_short(middle, &x[start..start + hi - lo]);
+        if lo < hi {
+            // (an empty stretch may start past the input's end: a kernel wider than the input)
+            let start = (src as isize + lo as isize + shift) as usize;
+            copy_short(middle, &x[start..start + hi - lo]);
+        }
     });
     let p = g.out_plane();
     each_tap_stretch(g, |row, from| col[row * p..][..p].copy_from_slice(&spare[from..from + p]));
@@ -168,7 +171,7 @@ pub(super) fn col2im<T: ConvElement>(col: &[T], g: &ConvGeometry, dx: &mut [T], 
         spare[from..from + p].iter_mut().zip(&col[row * p..][..p]).for_each(|(s, &v)| *s += v);
     });
     each_shifted_row(spare, g, |row, src, (lo, hi), shift| {
-        if let Some(src) = src {
+        if let (Some(src), true) = (src, lo < hi) {
             let start = (src as isize + lo as isize + shift) as usize;
             dx[start..start + hi - lo].iter_mut().zip(&row[lo..hi]).for_each(|(d, &v)| *d += v);
         }
@@ -188,6 +191,9 @@ fn im2col_clipped<T: Element>(x: &[T], g: &ConvGeometry, col: &mut [T], ld: usiz
         let (lo, hi) = s.cols;
         dst[..lo].iter_mut().for_each(|d| *d = T::zero());
         dst[hi..].iter_mut().for_each(|d| *d = T::zero());
+        if lo == hi {
+            return; // every output of the stretch reads padding (a stride past the input's end)
+        }
         let start = s.first_input(src);
         if s.stride == 1 {
             copy_short(&mut dst[lo..hi], &x[start..start + hi - lo]);
@@ -204,6 +210,9 @@ fn col2im_clipped<T: ConvElement>(col: &[T], g: &ConvGeometry, dx: &mut [T], ld:
     for_each_patch_row(g, ld, |s| {
         let Some(src) = s.src else { return };
         let (lo, hi) = s.cols;
+        if lo == hi {
+            return;
+        }
         let start = s.first_input(src);
         let from = &col[s.at + lo..s.at + hi];
         if s.stride == 1 {
@@ -226,6 +235,56 @@ mod tests {
         assert_eq!(valid_range(-1, 2, 5, 4), (1, 3));
         // a shift past the end leaves nothing valid.
         assert_eq!(valid_range(7, 1, 5, 3), (0, 0));
+    }
+
+    #[test]
+    fn a_stride_past_the_padded_input_reads_only_padding_and_the_first_window() {
+        // 8×8 input, kernel 3, padding 1, stride 60: one output, whose window starts in the padding.
+        let g = ConvGeometry {
+            batch: 1,
+            in_channels: 1,
+            in_size: [8, 8],
+            out_channels: 1,
+            kernel: [3, 3],
+            stride: [60, 60],
+            padding: [1, 1],
+            dilation: [1, 1],
+            groups: 1,
+            out_size: [1, 1],
+        };
+        let x: Vec<f64> = (1..=64).map(f64::from).collect();
+        let mut col = vec![f64::NAN; 9];
+        im2col(&x, &g, &mut col, &mut []);
+        assert_eq!(col, vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 9.0, 10.0]);
+        let mut back = vec![0.0; 64];
+        col2im(&[1.0; 9], &g, &mut back, &mut []);
+        assert_eq!(back.iter().sum::<f64>(), 4.0);
+        assert_eq!([back[0], back[1], back[8], back[9]], [1.0; 4]);
+    }
+
+    #[test]
+    fn a_kernel_wider_than_the_input_reads_the_padding() {
+        // 1×1 input, kernel 5, padding 2, stride 1 (the dense path): the one output sees x in the middle.
+        let g = ConvGeometry {
+            batch: 1,
+            in_channels: 1,
+            in_size: [1, 1],
+            out_channels: 1,
+            kernel: [5, 5],
+            stride: [1, 1],
+            padding: [2, 2],
+            dilation: [1, 1],
+            groups: 1,
+            out_size: [1, 1],
+        };
+        let mut spare = vec![f64::NAN; spare_len(&g)];
+        let mut col = vec![f64::NAN; 25];
+        im2col(&[7.0], &g, &mut col, &mut spare);
+        assert_eq!(col.iter().sum::<f64>(), 7.0);
+        assert_eq!(col[12], 7.0);
+        let mut back = vec![0.0];
+        col2im(&[1.0; 25], &g, &mut back, &mut spare);
+        assert_eq!(back, vec![1.0]);
     }
 
     #[test]
