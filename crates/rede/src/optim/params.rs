@@ -61,10 +61,9 @@ impl Buffers {
     /// One buffer per `(name, initial value)`, `n` elements each, beside `param`.
     fn new(param: &Tensor, init: &[(&'static str, f64)]) -> Result<Buffers> {
         let n = param.numel();
-        let values: Vec<f64> = init.iter().flat_map(|&(_, v)| std::iter::repeat_n(v, n)).collect();
         let storage = match param.dtype() {
-            DType::F32 => Storage::from_host(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), param.device())?,
-            DType::F64 => Storage::from_host(values, param.device())?,
+            DType::F32 => Storage::from_host(filled_runs(init, n, |v| v as f32), param.device())?,
+            DType::F64 => Storage::from_host(filled_runs(init, n, |v| v), param.device())?,
         };
         Ok(Buffers { storage, n })
     }
@@ -78,6 +77,15 @@ impl Buffers {
     fn set(&mut self, i: usize, values: &[f64]) -> Result<()> {
         self.storage.write_host(&Layout::new(vec![self.n], vec![1], i * self.n), values)
     }
+}
+
+/// `n` copies of each initial value, one run after another (filled, not pushed one by one).
+fn filled_runs<T: Clone>(init: &[(&'static str, f64)], n: usize, of: impl Fn(f64) -> T) -> Vec<T> {
+    let mut values = Vec::with_capacity(init.len() * n);
+    for &(_, v) in init {
+        values.resize(values.len() + n, of(v));
+    }
+    values
 }
 
 /// The parameters of a first-order optimizer with their state: a step counter
