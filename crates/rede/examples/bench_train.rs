@@ -224,10 +224,9 @@ fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
             Ok(Bench { model, flops_per_sample: lenet5_flops(), sample_shape: &[1, 28, 28], random_only: false })
         }
         "lstm" | "gru" => recurrent_bench(name, rng),
-        other => Err(Error::invalid(
-            "bench_train",
-            format!("unknown model {other:?} (known: mlp, lenet5, wide, lstm, gru)"),
-        )),
+        other => {
+            Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5, wide, lstm, gru)")))
+        }
     }
 }
 

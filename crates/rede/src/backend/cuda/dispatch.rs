@@ -4,9 +4,8 @@
 use super::update::Param;
 use super::{blas, conv, elementwise, index, loss, reduce, update, CudaData, CudaIndices, CudaStorage};
 use crate::backend::{
-    RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved,
-    BackendStorage, BinaryOp, ConvGeometry, CrossEntropyTargets, MatOperand, MatmulDims, PoolWindows, ReduceOp,
-    UnaryOp, UpdateRule,
+    BackendStorage, BinaryOp, ConvGeometry, CrossEntropyTargets, MatOperand, MatmulDims, PoolWindows, RecurrentDims,
+    RecurrentGrads, RecurrentInputs, RecurrentSaved, ReduceOp, UnaryOp, UpdateRule,
 };
 use crate::layout::Layout;
 use crate::{DType, Device, Element, Error, Result};
