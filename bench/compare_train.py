@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Runs rede's `bench_train --model M` and the matching PyTorch script
-(`mlp_torch.py`, `lenet5_torch.py`) alternately (A B A B ...) and prints each
+(`mlp_torch.py`, `lenet5_torch.py`, `rnn_torch.py --model lstm|gru`) alternately (A B A B ...) and prints each
 one's median epoch time, the ratio rede / PyTorch, the test accuracy after the
 last epoch, peak RSS and GFLOP/s.
 
-    bench/compare_train.py --data-dir DIR [--model mlp|lenet5] [--rounds 3] [--epochs 3] [--threads 2]
+    bench/compare_train.py --data-dir DIR [--model mlp|lenet5|lstm|gru] [--rounds 3] [--epochs 3] [--threads 2]
 
 Builds the rede example in release mode first. Every epoch of every round
 counts toward the median, so the shared machine's noise hits both sides alike.
@@ -21,7 +21,13 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_SCRIPTS = {"mlp": "mlp_torch.py", "lenet5": "lenet5_torch.py"}
+# The PyTorch twin of each model: its script and the options that pick the model.
+TORCH_SCRIPTS = {
+    "mlp": ["mlp_torch.py"],
+    "lenet5": ["lenet5_torch.py"],
+    "lstm": ["rnn_torch.py", "--model", "lstm"],
+    "gru": ["rnn_torch.py", "--model", "gru"],
+}
 
 
 def run(cmd):
@@ -38,6 +44,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--train-samples", type=int, default=None,
+                        help="train both sides on the first N images only (quick runs on a loaded machine)")
     parser.add_argument("--torch-flush-denormal", action="store_true",
                         help="run PyTorch with torch.set_flush_denormal(True) (off by default in PyTorch)")
     args = parser.parse_args()
@@ -46,9 +54,12 @@ def main():
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "rede", "--example", "bench_train"], cwd=ROOT, check=True)
     common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--data-dir", args.data_dir]
+    if args.train_samples:
+        common += ["--train-samples", str(args.train_samples)]
     sides = {
         "rede": [os.path.join(ROOT, "target", "release", "examples", "bench_train"), "--model", args.model] + common,
-        "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model])] + common
+        "pytorch": [sys.executable, os.path.join(ROOT, "bench", TORCH_SCRIPTS[args.model][0])]
+        + TORCH_SCRIPTS[args.model][1:] + common
         + (["--flush-denormal"] if args.torch_flush_denormal else []),
     }
     results = {name: {"epochs": [], "summaries": []} for name in sides}

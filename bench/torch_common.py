@@ -42,14 +42,19 @@ def load(directory, prefix, shape):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def parse_args(description):
-    """The options every twin takes, as bench_train spells them."""
+def parse_args(description, models=None):
+    """The options every twin takes, as bench_train spells them; `--model` too
+    when the twin serves several `models`."""
     parser = argparse.ArgumentParser(description=description)
+    if models:
+        parser.add_argument("--model", choices=models, required=True)
     parser.add_argument("--data-dir", default=os.path.join(os.environ.get("REDE_DATA_DIR", "."), "mnist"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-samples", type=int, default=None,
+                        help="train on the first N images only (quick runs, as bench_train's option)")
     parser.add_argument("--flush-denormal", action="store_true",
                         help="torch.set_flush_denormal(True): subnormal floats become zero, as rede's Adam stores them")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
@@ -77,6 +82,8 @@ def run(args, name, build_model, input_shape, flops_per_sample, random_only=Fals
     else:
         x_train, y_train = load(args.data_dir, "train", input_shape)
         x_test, y_test = load(args.data_dir, "t10k", input_shape)
+    if args.train_samples:
+        x_train, y_train = x_train[: args.train_samples], y_train[: args.train_samples]
     x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
     model = build_model().to(device)
     cuda = device.type == "cuda"

@@ -4,7 +4,7 @@
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use rede::data::{Column, Table};
+use rede::data::{Column, Table, TextColumn};
 
 /// One column as Python passes it.
 pub(crate) struct PyColumn(pub(crate) Column);
@@ -12,13 +12,14 @@ pub(crate) struct PyColumn(pub(crate) Column);
 impl<'py> FromPyObject<'py> for PyColumn {
     fn extract_bound(ob: &Bound<'py, PyAny>) -> PyResult<Self> {
         if let Ok(array) = ob.extract::<PyReadonlyArray1<'py, f64>>() {
-            return Ok(PyColumn(Column::Numeric(array.as_array().iter().copied().collect())));
+            // Tables hold f32 columns (NaN marks a missing value), as the CSV reader makes them.
+            return Ok(PyColumn(Column::Numeric(array.as_array().iter().map(|&v| v as f32).collect())));
         }
         if let Ok(array) = ob.extract::<PyReadonlyArray1<'py, f32>>() {
-            return Ok(PyColumn(Column::Numeric(array.as_array().iter().map(|&v| f64::from(v)).collect())));
+            return Ok(PyColumn(Column::Numeric(array.as_array().iter().copied().collect())));
         }
         if let Ok(text) = ob.extract::<Vec<String>>() {
-            return Ok(PyColumn(Column::Text(text)));
+            return Ok(PyColumn(Column::Text(text.iter().collect::<TextColumn>())));
         }
         Err(PyTypeError::new_err(format!("a column must be a 1-D float array or a list of str, got {}", type_name(ob))))
     }
@@ -36,11 +37,11 @@ impl<'py> FromPyObject<'py> for Features {
         if let Ok((names, matrix)) = ob.extract::<(Vec<String>, Bound<'py, PyAny>)>() {
             let columns = if let Ok(a) = matrix.extract::<PyReadonlyArray2<'py, f64>>() {
                 let view = a.as_array();
-                split_columns(view.rows().into_iter().map(|row| row.to_vec()), names.len())
+                let rows = view.rows().into_iter().map(|row| row.iter().map(|&v| v as f32).collect());
+                split_columns(rows, names.len())
             } else if let Ok(a) = matrix.extract::<PyReadonlyArray2<'py, f32>>() {
                 let view = a.as_array();
-                let rows = view.rows().into_iter().map(|row| row.iter().map(|&v| f64::from(v)).collect());
-                split_columns(rows, names.len())
+                split_columns(view.rows().into_iter().map(|row| row.to_vec()), names.len())
             } else {
                 let kind = type_name(&matrix);
                 return Err(PyTypeError::new_err(format!(
@@ -53,8 +54,8 @@ impl<'py> FromPyObject<'py> for Features {
     }
 }
 
-fn split_columns(rows: impl Iterator<Item = Vec<f64>>, width: usize) -> Vec<Column> {
-    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); width];
+fn split_columns(rows: impl Iterator<Item = Vec<f32>>, width: usize) -> Vec<Column> {
+    let mut columns: Vec<Vec<f32>> = vec![Vec::new(); width];
     for row in rows {
         for (column, v) in columns.iter_mut().zip(row) {
             column.push(v);

@@ -4,10 +4,15 @@
 //! cargo run --release -p rede --example bench_train -- --model mlp --epochs 3 [--data-dir DIR] [--threads T]
 //! ```
 //!
+//! Models: `mlp` (784-512-256-10), `lenet5`, and `lstm` / `gru` (128 hidden
+//! units reading the image row by row, 28 steps of 28 pixels, the last step
+//! into a linear layer).
+//!
 //! `epoch_s` times the training loop only (shuffle plus every mini-batch's
 //! forward, backward and update); the test accuracy after each epoch is
-//! measured outside that time. `bench/mlp_torch.py` is the PyTorch twin and
-//! `bench/compare_train.py` runs the two alternately.
+//! measured outside that time. `bench/mlp_torch.py`, `bench/lenet5_torch.py`
+//! and `bench/rnn_torch.py` are the PyTorch twins and `bench/compare_train.py`
+//! runs rede and a twin alternately.
 //!
 //! Options: `--batch-size B` (128), `--seed S` (0), `--train-samples N` (a
 //! prefix of the training set, for quick runs and profiling), `--random`
@@ -21,7 +26,7 @@
 
 use rede::data::{Dataset, Mnist};
 use rede::nn::loss::cross_entropy;
-use rede::nn::{presets, Linear, Module, Relu, Sequential};
+use rede::nn::{presets, Gru, LastStep, Linear, Lstm, Module, Relu, RnnConfig, Sequential};
 use rede::optim::{Adam, AdamConfig, Optimizer};
 use rede::parallel::on_pool;
 use rede::{no_grad, DType, Device, Error, Result, Rng, Tensor};
@@ -93,12 +98,24 @@ struct Bench {
     /// Floating-point operations of one sample's forward, backward and update
     /// (the matrix products; elementwise work is a rounding error beside them).
     flops_per_sample: f64,
-    /// Whether inputs are images `[n, 1, 28, 28]` rather than flat rows.
-    images: bool,
-    /// Features per input row.
-    width: usize,
+    /// The shape of one input sample: `[784]` (flat), `[1, 28, 28]` (images),
+    /// `[28, 28]` (sequences of rows) or `[1024]` (the wide MLP).
+    sample_shape: &'static [usize],
     /// Trains on random data rather than MNIST (the wide MLP's inputs are not images).
     random_only: bool,
+}
+
+impl Bench {
+    /// `n` flat samples reshaped for the model.
+    fn shaped(&self, x: Tensor, n: usize) -> Result<Tensor> {
+        let shape: Vec<usize> = [n].into_iter().chain(self.sample_shape.iter().copied()).collect();
+        x.reshape(&shape)
+    }
+
+    /// Features per flat input row.
+    fn width(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
 }
 
 /// A linear layer initialised like PyTorch's `nn.Linear` (weight and bias uniform
@@ -124,6 +141,34 @@ fn lenet5_flops() -> f64 {
     // (output elements × multiply-adds each) of conv1, conv2, fc1, fc2, fc3.
     let layers = [6.0 * 28.0 * 28.0 * 25.0, 16.0 * 10.0 * 10.0 * 150.0, 400.0 * 120.0, 120.0 * 84.0, 84.0 * 10.0];
     2.0 * (3.0 * layers.iter().sum::<f64>() - layers[0])
+}
+
+/// Multiply-adds ×2 of a recurrent classifier's training step per sample (`gates`
+/// blocks, `steps` steps of `input` features, `hidden` units, `classes` outputs):
+/// the input and recurrent products forward, their weight gradients, the
+/// recurrent input gradient (the first layer's input needs none), and the
+/// linear layer's three products.
+fn recurrent_flops(gates: usize, steps: usize, input: usize, hidden: usize, classes: usize) -> f64 {
+    let gh = (gates * hidden) as f64;
+    let per_step = 2.0 * input as f64 * gh + 3.0 * hidden as f64 * gh;
+    2.0 * (steps as f64 * per_step + 3.0 * (hidden * classes) as f64)
+}
+
+/// The LSTM or GRU classifier reading MNIST row by row, PyTorch's initialization.
+fn recurrent_bench(name: &str, rng: &mut Rng) -> Result<Bench> {
+    let config = RnnConfig::new(28, 128);
+    let (rnn, gates): (Box<dyn Module>, usize) = match name {
+        "lstm" => (Box::new(Lstm::new(config, rng)?), 4),
+        _ => (Box::new(Gru::new(config, rng)?), 3),
+    };
+    let mut model = Sequential::new();
+    model.push_boxed(rnn).push(LastStep).push(torch_linear(128, 10, rng)?);
+    Ok(Bench {
+        model: Box::new(model),
+        flops_per_sample: recurrent_flops(gates, 28, 28, 128, 10),
+        sample_shape: &[28, 28],
+        random_only: false,
+    })
 }
 
 /// Re-initializes every weight and bias uniformly in ±1/√fan_in, as PyTorch's
@@ -154,8 +199,7 @@ fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
             Ok(Bench {
                 model: Box::new(model),
                 flops_per_sample: dense_flops(&widths),
-                images: false,
-                width: 784,
+                sample_shape: &[784],
                 random_only: false,
             })
         }
@@ -170,17 +214,19 @@ fn build_model(name: &str, rng: &mut Rng) -> Result<Bench> {
             Ok(Bench {
                 model: Box::new(model),
                 flops_per_sample: dense_flops(&widths),
-                images: false,
-                width: 1024,
+                sample_shape: &[1024],
                 random_only: true,
             })
         }
         "lenet5" => {
             let model = presets::lenet5().build(rng)?;
             torch_init(&*model, rng)?;
-            Ok(Bench { model, flops_per_sample: lenet5_flops(), images: true, width: 784, random_only: false })
+            Ok(Bench { model, flops_per_sample: lenet5_flops(), sample_shape: &[1, 28, 28], random_only: false })
         }
-        other => Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5, wide)"))),
+        "lstm" | "gru" => recurrent_bench(name, rng),
+        other => {
+            Err(Error::invalid("bench_train", format!("unknown model {other:?} (known: mlp, lenet5, wide, lstm, gru)")))
+        }
     }
 }
 
@@ -292,7 +338,7 @@ fn train_epoch(
             Device::Cpu => buffers.fill(data, indices)?,
             _ => data.subset(indices).map(|d| (d.x, d.y))?,
         };
-        let x = if bench.images { x.reshape(&[indices.len(), 1, 28, 28])? } else { x };
+        let x = bench.shaped(x, indices.len())?;
         phases.batch += lap(&mut mark);
         // The step runs on a pool worker, as `Trainer` runs it (see `rede::parallel`).
         mark = on_pool(|| step(bench, opt, &x, &y, &mut phases, mark))?;
@@ -328,7 +374,7 @@ fn accuracy(bench: &Bench, data: &Dataset) -> Result<f64> {
         for start in (0..data.len()).step_by(CHUNK) {
             let n = CHUNK.min(data.len() - start);
             let x = data.x.narrow(0, start, n)?;
-            let x = if bench.images { x.reshape(&[n, 1, 28, 28])? } else { x };
+            let x = bench.shaped(x, n)?;
             let predicted = bench.model.forward(&x)?.argmax(1, false)?.to_vec_f32();
             let labels = data.y.narrow(0, start, n)?.to_vec_f32();
             correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
@@ -357,7 +403,7 @@ fn run(args: &Args) -> Result<()> {
         .map_err(|e| Error::invalid("bench_train", e.to_string()))?;
     let mut rng = Rng::seed(args.seed);
     let bench = build_model(&args.model, &mut rng)?;
-    let (train, test) = load_data(args, bench.width, bench.random_only)?;
+    let (train, test) = load_data(args, bench.width(), bench.random_only)?;
     // The model moves before the optimizer is made, so Adam's state is made there too.
     bench.model.to_device(args.device)?;
     let (train, test) = (train.to_device(args.device)?, test.to_device(args.device)?);

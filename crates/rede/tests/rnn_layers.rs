@@ -77,3 +77,112 @@ fn bad_inputs_are_errors_naming_the_layer() {
     assert!(Lstm::from_tensors(RnnConfig::new(4, 3), vec![]).is_err());
     assert!(LastStep.forward(&Tensor::zeros(&[2, 3], DType::F32)).is_err());
 }
+
+/// A layer's `forward_with_state`, fused or composed.
+type Forward<'a> = dyn Fn(&Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)> + 'a;
+
+/// Everything a run produces: outputs, final states, and the gradients of a fixed
+/// weighted sum of them with respect to x, h0, c0 and every parameter.
+fn outputs_and_gradients(
+    run: &Forward<'_>,
+    params: &[Tensor],
+    initial: Option<&RnnState>,
+    x: &Tensor,
+) -> Vec<(String, Vec<f64>)> {
+    params
+        .iter()
+        .chain([x])
+        .chain(initial.map(|s| &s.h))
+        .chain(initial.and_then(|s| s.c.as_ref()))
+        .for_each(Tensor::zero_grad);
+    let (out, state) = run(x, initial).unwrap();
+    let finals: Vec<Tensor> = [Some(out), Some(state.h), state.c].into_iter().flatten().collect();
+    let mut objective = Tensor::zeros(&[], x.dtype());
+    for (i, t) in finals.iter().enumerate() {
+        let w = Tensor::rand_uniform(t.shape(), -1.0, 1.0, x.dtype(), &mut Rng::seed(40 + i as u64));
+        objective = objective.add(&t.mul(&w).unwrap().sum_all().unwrap()).unwrap();
+    }
+    objective.backward().unwrap();
+    let mut all: Vec<(String, Vec<f64>)> =
+        finals.iter().enumerate().map(|(i, t)| (format!("final {i}"), t.to_vec_f64())).collect();
+    let leaves = [x].into_iter().chain(initial.map(|s| &s.h)).chain(initial.and_then(|s| s.c.as_ref())).chain(params);
+    all.extend(leaves.enumerate().map(|(i, t)| (format!("grad {i}"), t.grad().unwrap().to_vec_f64())));
+    all
+}
+
+fn assert_all_close(fused: &[(String, Vec<f64>)], reference: &[(String, Vec<f64>)], tol: f64, what: &str) {
+    assert_eq!(fused.len(), reference.len(), "{what}: number of results");
+    for ((name, a), (_, e)) in fused.iter().zip(reference) {
+        assert_eq!(a.len(), e.len(), "{what} {name}: length");
+        for (i, (a, e)) in a.iter().zip(e).enumerate() {
+            assert!((a - e).abs() <= tol * (1.0 + e.abs()), "{what} {name}[{i}]: fused {a}, composed {e}");
+        }
+    }
+}
+
+/// The fused kernels against the composed reference, for one kind of layer:
+/// f64 must agree to rounding, f32 (fast gate functions) to a few ulp.
+fn check_fused<L: Module>(
+    kind: &str,
+    build: impl Fn(RnnConfig, DType) -> L,
+    fused: impl Fn(&L, &Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)>,
+    composed: impl Fn(&L, &Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)>,
+    lstm: bool,
+) {
+    let configs =
+        [RnnConfig::new(3, 5), RnnConfig::new(4, 3).layers(2).bidirectional(true), RnnConfig::new(2, 4).bias(false)];
+    for config in configs {
+        for with_state in [false, true] {
+            let slots = config.num_layers * if config.bidirectional { 2 } else { 1 };
+            let l64 = build(config, DType::F64);
+            let x = randn(&[3, 6, config.input_size], 11).requires_grad_();
+            let state = RnnState {
+                h: randn(&[slots, 3, config.hidden_size], 12).requires_grad_(),
+                c: lstm.then(|| randn(&[slots, 3, config.hidden_size], 13).requires_grad_()),
+            };
+            let initial = with_state.then_some(&state);
+            let params = l64.parameters();
+            let what = format!("{kind} {config:?} initial state {with_state}");
+            let reference = outputs_and_gradients(&|x, s| composed(&l64, x, s), &params, initial, &x);
+            let f64_fused = outputs_and_gradients(&|x, s| fused(&l64, x, s), &params, initial, &x);
+            assert_all_close(&f64_fused, &reference, 1e-12, &format!("{what}, f64"));
+
+            let l32 = build(config, DType::F32);
+            let params32 = l32.parameters();
+            params32.iter().zip(&params).for_each(|(p, q)| p.assign(q).unwrap());
+            let to32 = |t: &Tensor| t.to_dtype(DType::F32).detach().requires_grad_();
+            let state32 = RnnState { h: to32(&state.h), c: state.c.as_ref().map(to32) };
+            let f32_fused =
+                outputs_and_gradients(&|x, s| fused(&l32, x, s), &params32, with_state.then_some(&state32), &to32(&x));
+            assert_all_close(&f32_fused, &reference, 2e-5, &format!("{what}, f32"));
+        }
+    }
+}
+
+#[test]
+fn fused_layers_match_the_composed_reference() {
+    let mut rng = Rng::seed(9);
+    let mut next = || rng.below(1 << 30) as u64;
+    let seeds = [next(), next(), next()];
+    check_fused(
+        "Lstm",
+        |c, d| Lstm::with_dtype(c, d, &mut Rng::seed(seeds[0])).unwrap(),
+        |l, x, s| l.forward_with_state(x, s),
+        |l, x, s| l.forward_with_state_composed(x, s),
+        true,
+    );
+    check_fused(
+        "Gru",
+        |c, d| Gru::with_dtype(c, d, &mut Rng::seed(seeds[1])).unwrap(),
+        |l, x, s| l.forward_with_state(x, s),
+        |l, x, s| l.forward_with_state_composed(x, s),
+        false,
+    );
+    check_fused(
+        "Rnn",
+        |c, d| Rnn::with_dtype(c, d, &mut Rng::seed(seeds[2])).unwrap(),
+        |l, x, s| l.forward_with_state(x, s),
+        |l, x, s| l.forward_with_state_composed(x, s),
+        false,
+    );
+}

@@ -8,6 +8,7 @@
 
 use super::cpu::{ConvGeometry, MatOperand, MatmulDims, PoolWindows};
 use super::{BinaryOp, ReduceOp, UnaryOp, UpdateRule};
+use super::{RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::layout::Layout;
 use crate::{DType, Device, Element, Result};
 
@@ -133,4 +134,17 @@ pub trait BackendStorage: Sized + Send + Sync {
         rule: &R,
         step: (u64, bool),
     ) -> Result<()>;
+
+    /// The forward pass of one fused recurrent layer in one direction (see
+    /// [`RecurrentDims`]): its output (`dims.output_len()` elements) and the
+    /// workspace its backward pass reads (`dims.workspace_len()`).
+    fn recurrent_forward(inputs: &RecurrentInputs<'_, Self>, dims: &RecurrentDims) -> Result<(Self, Self)>;
+    /// The backward pass of that layer from its operands and what the forward
+    /// saved; the input's gradient only when `input_grad`.
+    fn recurrent_backward(
+        inputs: &RecurrentInputs<'_, Self>,
+        saved: &RecurrentSaved<'_, Self>,
+        dims: &RecurrentDims,
+        input_grad: bool,
+    ) -> Result<RecurrentGrads<Self>>;
 }

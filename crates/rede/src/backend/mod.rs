@@ -10,11 +10,13 @@ pub mod cpu;
 pub mod cuda;
 mod device_storage;
 mod kernels;
+mod recurrent;
 mod update;
 
 pub use cpu::{ConvGeometry, MatOperand, MatmulDims, PoolWindows};
 pub use device_storage::{BackendStorage, CrossEntropyTargets};
 pub use kernels::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
+pub use recurrent::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 pub use update::{Decay, Slot, UpdateRule, UpdateSpec, MAX_STATE_BUFFERS};
 
 use crate::layout::Layout;
@@ -185,10 +187,7 @@ impl Storage {
 
     /// `n` elements of `value` on `device`.
     pub fn filled(device: Device, dtype: DType, n: usize, value: f64) -> Result<Storage> {
-        let host = match dtype {
-            DType::F32 => Storage::Cpu(CpuStorage::F32(vec![value as f32; n])),
-            DType::F64 => Storage::Cpu(CpuStorage::F64(vec![value; n])),
-        };
+        let host = Storage::Cpu(CpuStorage::filled(n, value, dtype));
         match device {
             Device::Cpu => Ok(host),
             _ => host.to_device(device),
@@ -490,6 +489,44 @@ impl Storage {
             }
         }
     }
+
+    // Fused recurrent layers (see `recurrent`).
+
+    /// The forward pass of one recurrent layer in one direction: its output
+    /// (`dims.output_len()` elements) and the workspace its backward pass reads.
+    pub fn recurrent_forward(
+        inputs: &RecurrentInputs<'_, Storage>,
+        dims: &RecurrentDims,
+    ) -> Result<(Storage, Storage)> {
+        let device = inputs.x.0.device();
+        let (out, workspace) =
+            CpuStorage::recurrent_forward(&inputs.try_map(|s| s.on_cpu(OP_RECURRENT, device))?, dims)?;
+        Ok((Storage::Cpu(out), Storage::Cpu(workspace)))
+    }
+
+    /// The backward pass of one recurrent layer in one direction, from the
+    /// forward's operands and what it saved; the input's gradient only when `input_grad`.
+    pub fn recurrent_backward(
+        inputs: &RecurrentInputs<'_, Storage>,
+        saved: &RecurrentSaved<'_, Storage>,
+        dims: &RecurrentDims,
+        input_grad: bool,
+    ) -> Result<RecurrentGrads<Storage>> {
+        let device = inputs.x.0.device();
+        let saved = saved.try_map(|s| s.on_cpu(OP_RECURRENT, device))?;
+        let inputs = inputs.try_map(|s| s.on_cpu(OP_RECURRENT, device))?;
+        Ok(CpuStorage::recurrent_backward(&inputs, &saved, dims, input_grad)?.map(Storage::Cpu))
+    }
+
+    /// The host buffer, or the mismatch error when the buffer is not on the
+    /// CPU (or `device`, that of the op's first operand, is not).
+    fn on_cpu(&self, op: &'static str, device: Device) -> Result<&CpuStorage> {
+        match self {
+            Storage::Cpu(c) if device == Device::Cpu => Ok(c),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::DeviceMismatch { op, lhs: device, rhs: other.device() }),
+        }
+    }
 }
 
 /// The error for host access to a buffer on another device.
@@ -497,3 +534,6 @@ impl Storage {
 fn not_on_host(op: &'static str, device: Device) -> Error {
     Error::invalid(op, format!("the tensor is on {device}; move it to the cpu first"))
 }
+
+/// The op name the recurrent kernels report in errors.
+const OP_RECURRENT: &str = "recurrent_layer";

@@ -62,6 +62,9 @@ fn emit_layer(graph: &mut Graph, spec: &LayerSpec, w: &Weights, prefix: &str, x:
     Ok(match spec {
         LayerSpec::Linear { bias, .. } => linear(graph, w, prefix, x, *bias)?,
         LayerSpec::Identity | LayerSpec::Dropout { .. } => graph.op("Identity", &[input], vec![]),
+        LayerSpec::LayerNorm { .. } | LayerSpec::MultiheadAttention { .. } | LayerSpec::PositionalEmbedding { .. } => {
+            return Err(Error::invalid(OP, format!("{} layers cannot be exported to ONNX yet", spec.describe())));
+        }
         LayerSpec::Sigmoid => graph.op("Sigmoid", &[input], vec![]),
         LayerSpec::Tanh => graph.op("Tanh", &[input], vec![]),
         LayerSpec::Relu => graph.op("Relu", &[input], vec![]),

@@ -38,7 +38,7 @@ pub use contract::{FEATURES, LABEL, PREDICTION, PROBABILITIES};
 use crate::data::FeaturePipeline;
 use crate::estimator::Estimator;
 use crate::nn::Module;
-use crate::Result;
+use crate::{Error, Result};
 use prost::Message;
 use proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
 use std::path::Path;
@@ -56,7 +56,10 @@ pub fn model_proto(pipeline: &FeaturePipeline, module: &dyn Module) -> Result<Mo
     let features = contract::encoded_features(&mut graph, pipeline)?;
     let input = layers::Value { name: features, shape: vec![1, pipeline.n_features()] };
     let weights = layers::Weights::of(module);
-    let out = layers::emit(&mut graph, &module.spec(), &weights, "", input)?;
+    let spec = module.spec().ok_or_else(|| {
+        Error::invalid("onnx export", "the network has no architecture description (a user-defined module)")
+    })?;
+    let out = layers::emit(&mut graph, &spec, &weights, "", input)?;
     contract::outputs(&mut graph, pipeline, &out.name)?;
     let mut opset_import = vec![opset("", OPSET)];
     if graph.uses_ml_domain {

@@ -72,11 +72,11 @@ fn an_mlp_classifier_is_standardization_gemms_and_both_outputs() {
 
 #[test]
 fn text_columns_are_string_inputs_one_hot_encoded_in_the_graph() {
-    let color = ["red", "blue", "green", "red", "blue", "green"].map(String::from).to_vec();
+    let color = ["red", "blue", "green", "red", "blue", "green"].into_iter().collect();
     let table = Table::new(vec![
         ("size".into(), Column::Numeric(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])),
         ("color".into(), Column::Text(color)),
-        ("kind".into(), Column::Text(["a", "b", "a", "b", "a", "b"].map(String::from).to_vec())),
+        ("kind".into(), Column::Text(["a", "b", "a", "b", "a", "b"].into_iter().collect())),
     ])
     .unwrap();
     let mut clf = MlpClassifier::new(params(4));

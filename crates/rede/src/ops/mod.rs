@@ -19,6 +19,7 @@ mod pool;
 pub(crate) mod pool_indices;
 mod rearrange;
 mod reduce;
+pub(crate) mod rnn;
 mod select;
 mod softmax;
 mod sort;

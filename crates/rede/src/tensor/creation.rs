@@ -6,12 +6,7 @@ use crate::shape::numel;
 use crate::{DType, Device, Element, Error, Result};
 
 fn filled(shape: &[usize], value: f64, dtype: DType) -> Tensor {
-    let n = numel(shape);
-    let storage = match dtype {
-        DType::F32 => Storage::from_vec(vec![value as f32; n]),
-        DType::F64 => Storage::from_vec(vec![value; n]),
-    };
-    Tensor::from_storage(storage, shape)
+    filled_on(shape, value, dtype, Device::Cpu).expect("host buffers are always available")
 }
 
 /// `value` everywhere on `device`; on the CPU the same as [`filled`].

@@ -4,8 +4,9 @@
 
 use super::conv::{self, ConvGeometry, PoolWindows};
 use super::matmul::{self, MatOperand, MatmulDims};
-use super::{elementwise, index, loss, reduce, strided, update, CpuStorage};
+use super::{elementwise, index, loss, reduce, rnn, strided, update, CpuStorage};
 use crate::backend::{BackendStorage, BinaryOp, CrossEntropyTargets, ReduceOp, UnaryOp, UpdateRule};
+use crate::backend::{RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::layout::Layout;
 use crate::{DType, Device, Element, Error, Result};
 
@@ -244,5 +245,18 @@ impl BackendStorage for CpuStorage {
             }
         }
         Ok(())
+    }
+
+    fn recurrent_forward(inputs: &RecurrentInputs<'_, Self>, dims: &RecurrentDims) -> Result<(Self, Self)> {
+        Ok(rnn::recurrent_forward(inputs, dims))
+    }
+
+    fn recurrent_backward(
+        inputs: &RecurrentInputs<'_, Self>,
+        saved: &RecurrentSaved<'_, Self>,
+        dims: &RecurrentDims,
+        input_grad: bool,
+    ) -> Result<RecurrentGrads<Self>> {
+        Ok(rnn::recurrent_backward(inputs, saved, dims, input_grad))
     }
 }

@@ -97,10 +97,13 @@ pub(crate) fn concat<T: Element>(parts: &[(&[T], &Layout)], dim: usize) -> Vec<T
     let owned: Vec<_> = parts.iter().map(|(v, l)| packed(v, l)).collect();
     let outer = numel(&parts[0].1.shape()[..dim]);
     let chunks: Vec<usize> = parts.iter().map(|(_, l)| numel(&l.shape()[dim..])).collect();
-    let mut out = Vec::with_capacity(owned.iter().map(|p| p.len()).sum());
+    // A recycled buffer: concatenation runs in training steps (the backward of a narrow).
+    let mut out = super::pool::take::<T>(owned.iter().map(|p| p.len()).sum());
+    let mut at = 0;
     for o in 0..outer {
         for (part, &c) in owned.iter().zip(&chunks) {
-            out.extend_from_slice(&part[o * c..(o + 1) * c]);
+            out[at..at + c].copy_from_slice(&part[o * c..(o + 1) * c]);
+            at += c;
         }
     }
     out

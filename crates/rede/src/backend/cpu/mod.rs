@@ -8,13 +8,14 @@ mod loss;
 mod matmul;
 pub(crate) mod pool;
 mod reduce;
+mod rnn;
 mod strided;
 mod update;
 
 pub use conv::{ConvGeometry, PoolWindows};
 pub use matmul::{MatOperand, MatmulDims};
 
-use crate::Element;
+use crate::{DType, Element};
 
 /// Work below this many elements stays on the calling thread: splitting it costs more than it saves.
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 15;
@@ -43,6 +44,21 @@ impl CpuStorage {
     /// Wraps a typed vector.
     pub fn from_vec<T: Element>(data: Vec<T>) -> Self {
         T::wrap(data)
+    }
+
+    /// `len` elements of `dtype`, all `value`, in a recycled buffer where one
+    /// fits (so zeros in a training step, e.g. the padding of a narrowed
+    /// gradient, cost no allocation).
+    pub fn filled(len: usize, value: f64, dtype: DType) -> CpuStorage {
+        fn fill<T: Element>(len: usize, value: T) -> Vec<T> {
+            let mut v = pool::take::<T>(len);
+            v.fill(value);
+            v
+        }
+        match dtype {
+            DType::F32 => CpuStorage::F32(fill(len, value as f32)),
+            DType::F64 => CpuStorage::F64(fill(len, value)),
+        }
     }
 
     /// The typed buffer, if `T` is the element type.

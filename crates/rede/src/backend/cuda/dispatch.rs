@@ -4,8 +4,8 @@
 use super::update::Param;
 use super::{blas, conv, elementwise, index, loss, reduce, update, CudaData, CudaIndices, CudaStorage};
 use crate::backend::{
-    BackendStorage, BinaryOp, ConvGeometry, CrossEntropyTargets, MatOperand, MatmulDims, PoolWindows, ReduceOp,
-    UnaryOp, UpdateRule,
+    BackendStorage, BinaryOp, ConvGeometry, CrossEntropyTargets, MatOperand, MatmulDims, PoolWindows, RecurrentDims,
+    RecurrentGrads, RecurrentInputs, RecurrentSaved, ReduceOp, UnaryOp, UpdateRule,
 };
 use crate::layout::Layout;
 use crate::{DType, Device, Element, Error, Result};
@@ -297,4 +297,24 @@ impl BackendStorage for CudaStorage {
             }
         }
     }
+
+    // The fused recurrent kernels exist only for the CPU; on CUDA the layers run
+    // their composed form (see `nn::rnn`), so these are never reached from them.
+    fn recurrent_forward(inputs: &RecurrentInputs<'_, Self>, _dims: &RecurrentDims) -> Result<(Self, Self)> {
+        Err(no_fused_recurrent(inputs.x.0.device()))
+    }
+
+    fn recurrent_backward(
+        inputs: &RecurrentInputs<'_, Self>,
+        _saved: &RecurrentSaved<'_, Self>,
+        _dims: &RecurrentDims,
+        _input_grad: bool,
+    ) -> Result<RecurrentGrads<Self>> {
+        Err(no_fused_recurrent(inputs.x.0.device()))
+    }
+}
+
+/// The error for the fused recurrent kernels on a GPU.
+fn no_fused_recurrent(device: Device) -> Error {
+    Error::DeviceUnavailable { device, reason: "the fused recurrent kernels have no CUDA version yet".to_string() }
 }

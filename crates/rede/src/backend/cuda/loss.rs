@@ -17,7 +17,13 @@ pub(super) fn cross_entropy<T: GpuElement>(
     let (n, c) = (layout.shape()[0], layout.shape()[1]);
     let (losses, grad) = (Buf::<T>::alloc(&z.dev, n)?, Buf::<T>::alloc(&z.dev, n * c)?);
     if n > 0 {
-        let classes: Vec<u64> = t.classes.iter().map(|&k| k as u64).collect();
+        // Rows with an ignored target (`ignore_index`) have no CUDA kernel yet.
+        let classes: Vec<u64> = t
+            .classes
+            .iter()
+            .map(|k| k.map(|k| k as u64))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::invalid("cross_entropy", "ignore_index is not supported on CUDA yet"))?;
         let (classes, weight) = (Buf::upload(&z.dev, &classes)?, Buf::<f64>::upload(&z.dev, t.weight)?);
         launch!(z.dev, LOSS, T::kernel("cross_entropy"), rows(n);
             losses.ptr(0), grad.ptr(0), z.ptr(0), Strided::of(layout)?, classes.ptr(0), weight.ptr(0),

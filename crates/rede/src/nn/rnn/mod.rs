@@ -1,9 +1,16 @@
 //! Recurrent layers — `Rnn` (tanh), `Lstm`, `Gru` — multi-layer, batch-first, optionally
 //! bidirectional, with PyTorch's parameter layout, gate order and initialization.
-//! Backpropagation through time is simply the recorded graph of the unrolled steps.
+//!
+//! Each layer and direction is one fused op (`Tensor::recurrent_layer`) whose
+//! forward and backward through time are hand-written kernels; the same
+//! computation composed of elementary ops (`composed`) is kept as their test oracle.
+
+mod composed;
 
 use super::conv::{trainable, uniform_fan_in};
 use super::{LayerSpec, Module};
+use crate::backend::RecurrentCell as Cell;
+use crate::ops::rnn::{RecurrentOutput, RecurrentWeights};
 use crate::{DType, Error, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -75,28 +82,12 @@ pub struct RnnState {
     pub c: Option<Tensor>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cell {
-    Tanh,
-    Lstm,
-    Gru,
-}
-
-impl Cell {
-    /// Gate blocks stacked in each weight matrix.
-    fn gates(self) -> usize {
-        match self {
-            Cell::Tanh => 1,
-            Cell::Lstm => 4,
-            Cell::Gru => 3,
-        }
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Cell::Tanh => "Rnn",
-            Cell::Lstm => "Lstm",
-            Cell::Gru => "Gru",
-        }
+/// The layer's name in messages.
+fn layer_name(cell: Cell) -> &'static str {
+    match cell {
+        Cell::Tanh => "Rnn",
+        Cell::Lstm => "Lstm",
+        Cell::Gru => "Gru",
     }
 }
 
@@ -115,9 +106,6 @@ struct Recurrent {
     /// Layer-major, then direction.
     weights: Vec<Weights>,
 }
-
-/// One step's state: hidden and (LSTM) cell.
-type StepState = (Tensor, Option<Tensor>);
 
 impl Recurrent {
     fn shapes(cell: Cell, c: &RnnConfig) -> Vec<(String, Vec<usize>)> {
@@ -140,7 +128,10 @@ impl Recurrent {
 
     fn new(cell: Cell, config: RnnConfig, dtype: DType, rng: &mut Rng) -> Result<Recurrent> {
         if config.input_size == 0 || config.hidden_size == 0 || config.num_layers == 0 {
-            return Err(Error::invalid(cell.name(), format!("sizes and num_layers must be positive, got {config:?}")));
+            return Err(Error::invalid(
+                layer_name(cell),
+                format!("sizes and num_layers must be positive, got {config:?}"),
+            ));
         }
         let params = Self::shapes(cell, &config)
             .into_iter()
@@ -153,14 +144,14 @@ impl Recurrent {
         let shapes = Self::shapes(cell, &config);
         if params.len() != shapes.len() {
             return Err(Error::invalid(
-                cell.name(),
+                layer_name(cell),
                 format!("expected {} parameters, got {}", shapes.len(), params.len()),
             ));
         }
         for ((name, shape), p) in shapes.iter().zip(&params) {
             if p.shape() != shape.as_slice() || p.dtype() != params[0].dtype() {
                 return Err(Error::invalid(
-                    cell.name(),
+                    layer_name(cell),
                     format!("{name} must be {shape:?} of {}, got {:?}", params[0].dtype().name(), p.shape()),
                 ));
             }
@@ -184,106 +175,69 @@ impl Recurrent {
         Self::shapes(self.cell, &self.config).into_iter().map(|(n, _)| n).zip(tensors).collect()
     }
 
-    /// Runs the stack over `x` `[N, T, input_size]` from `initial` (zeros when None).
-    fn forward_with_state(&self, x: &Tensor, initial: Option<&RnnState>) -> Result<(Tensor, RnnState)> {
-        let (c, op) = (&self.config, self.cell.name());
+    /// Runs the stack over `x` `[N, T, input_size]` from `initial` (zeros when
+    /// None), each layer-direction as one fused op, or with `composed` as the
+    /// reference made of elementary ops.
+    fn forward_with_state(&self, x: &Tensor, initial: Option<&RnnState>, composed: bool) -> Result<(Tensor, RnnState)> {
+        let (c, op) = (&self.config, layer_name(self.cell));
         if x.rank() != 3 || x.shape()[2] != c.input_size || x.shape()[1] == 0 {
             return Err(Error::invalid(
                 op,
                 format!("needs an input [N, T > 0, {}] (batch first), got {:?}", c.input_size, x.shape()),
             ));
         }
-        let (n, t) = (x.shape()[0], x.shape()[1]);
         let slots = c.num_layers * c.directions();
-        let zeros = || Tensor::zeros(&[slots, n, c.hidden_size], x.dtype());
-        let h0 = initial.map_or_else(zeros, |s| s.h.clone());
-        let c0 = initial.and_then(|s| s.c.clone()).unwrap_or_else(zeros);
-        for s in [&h0, &c0] {
-            if s.shape() != [slots, n, c.hidden_size] {
-                return Err(Error::invalid(
-                    op,
-                    format!("initial states must be {:?}, got {:?}", [slots, n, c.hidden_size], s.shape()),
-                ));
-            }
+        let state_shape = [slots, x.shape()[0], c.hidden_size];
+        let given = initial.map(|s| [Some(&s.h), s.c.as_ref()]).unwrap_or_default();
+        if let Some(s) = given.iter().flatten().find(|s| s.shape() != state_shape) {
+            return Err(Error::invalid(op, format!("initial states must be {state_shape:?}, got {:?}", s.shape())));
         }
-        let mut inputs: Vec<Tensor> = (0..t).map(|i| x.narrow(1, i, 1)?.squeeze(1)).collect::<Result<_>>()?;
-        let (mut h_n, mut c_n) = (Vec::new(), Vec::new());
+        let (mut input, mut h_n, mut c_n) = (x.clone(), Vec::new(), Vec::new());
         for l in 0..c.num_layers {
             let mut outputs = Vec::new();
             for d in 0..c.directions() {
                 let slot = l * c.directions() + d;
-                let state = (h0.narrow(0, slot, 1)?.squeeze(0)?, Some(c0.narrow(0, slot, 1)?.squeeze(0)?));
-                let (outs, (h, cell)) = self.run(&self.weights[slot], &inputs, state, d == 1)?;
-                outputs.push(outs);
-                h_n.push(h);
-                c_n.extend(cell);
+                let [h0, c0] = given.map(|s| s.map(|s| s.narrow(0, slot, 1)?.squeeze(0)).transpose());
+                let out = self.layer(slot, &input, [h0?, c0?], d == 1, composed)?;
+                outputs.push(out.output);
+                h_n.push(out.h_n);
+                c_n.extend(out.c_n);
             }
-            inputs = match outputs.as_slice() {
+            input = match outputs.as_slice() {
                 [forward] => forward.clone(),
-                [forward, backward] => {
-                    forward.iter().zip(backward).map(|(f, b)| Tensor::cat(&[f, b], 1)).collect::<Result<_>>()?
-                }
-                _ => unreachable!("one or two directions"),
+                both => Tensor::cat(&both.iter().collect::<Vec<_>>(), 2)?,
             };
         }
-        let output = Tensor::stack(&inputs.iter().collect::<Vec<_>>(), 1)?;
-        let h = Tensor::stack(&h_n.iter().collect::<Vec<_>>(), 0)?;
-        let c = match self.cell {
-            Cell::Lstm => Some(Tensor::stack(&c_n.iter().collect::<Vec<_>>(), 0)?),
-            _ => None,
-        };
-        Ok((output, RnnState { h, c }))
+        let stack = |states: &[Tensor]| Tensor::stack(&states.iter().collect::<Vec<_>>(), 0);
+        let c = if self.cell == Cell::Lstm { Some(stack(&c_n)?) } else { None };
+        Ok((input, RnnState { h: stack(&h_n)?, c }))
     }
 
-    /// One layer in one direction over the per-step inputs; returns the per-step outputs
-    /// (in time order) and the final state.
-    fn run(&self, w: &Weights, inputs: &[Tensor], state: StepState, reverse: bool) -> Result<(Vec<Tensor>, StepState)> {
-        let (w_ih, w_hh) = (w.w_ih.t()?, w.w_hh.t()?);
-        // Tanh and LSTM cells only ever use the two biases summed; the GRU keeps b_hn apart.
-        let (b_x, b_h) = match (self.cell, &w.b_ih, &w.b_hh) {
-            (Cell::Gru, b_ih, b_hh) => (b_ih.clone(), b_hh.clone()),
-            (_, Some(b_ih), Some(b_hh)) => (Some(b_ih.add(b_hh)?), None),
-            _ => (None, None),
+    /// One layer in one direction (`slot`) over `x` `[N, T, in]` from the initial states `[N, H]`.
+    fn layer(
+        &self,
+        slot: usize,
+        x: &Tensor,
+        [h0, c0]: [Option<Tensor>; 2],
+        reverse: bool,
+        composed: bool,
+    ) -> Result<RecurrentOutput> {
+        let w = &self.weights[slot];
+        let c0 = c0.filter(|_| self.cell == Cell::Lstm);
+        let weights = RecurrentWeights {
+            cell: self.cell,
+            w_ih: &w.w_ih,
+            w_hh: &w.w_hh,
+            b_ih: w.b_ih.as_ref(),
+            b_hh: w.b_hh.as_ref(),
         };
-        let affine = |x: &Tensor, w: &Tensor, b: &Option<Tensor>| -> Result<Tensor> {
-            let y = x.matmul(w)?;
-            b.as_ref().map_or(Ok(y.clone()), |b| y.add(b))
-        };
-        let mut outputs = vec![None; inputs.len()];
-        let mut state = state;
-        let order: Box<dyn Iterator<Item = usize>> =
-            if reverse { Box::new((0..inputs.len()).rev()) } else { Box::new(0..inputs.len()) };
-        for t in order {
-            let xg = affine(&inputs[t], &w_ih, &b_x)?;
-            let hg = affine(&state.0, &w_hh, &b_h)?;
-            state = self.step(xg, hg, state)?;
-            outputs[t] = Some(state.0.clone());
+        // The fused kernels exist for the CPU; other devices run the composed layer.
+        if !composed && x.device() == crate::Device::Cpu {
+            return x.recurrent_layer(&weights, h0.as_ref(), c0.as_ref(), reverse);
         }
-        Ok((outputs.into_iter().map(|o| o.expect("every step ran")).collect(), state))
-    }
-
-    /// One time step from the input and hidden projections `x·W_ihᵀ (+ b)`, `h·W_hhᵀ (+ b)`.
-    fn step(&self, xg: Tensor, hg: Tensor, (h, c): StepState) -> Result<StepState> {
-        let hs = self.config.hidden_size;
-        let gate = |t: &Tensor, i: usize| t.narrow(1, i * hs, hs);
-        match self.cell {
-            Cell::Tanh => Ok((xg.add(&hg)?.tanh(), c)),
-            Cell::Lstm => {
-                // Gate order i, f, g, o: c' = f·c + i·g, h' = o·tanh(c').
-                let gates = xg.add(&hg)?;
-                let (i, f) = (gate(&gates, 0)?.sigmoid(), gate(&gates, 1)?.sigmoid());
-                let (g, o) = (gate(&gates, 2)?.tanh(), gate(&gates, 3)?.sigmoid());
-                let c = f.mul(&c.expect("LSTM state has a cell"))?.add(&i.mul(&g)?)?;
-                Ok((o.mul(&c.tanh())?, Some(c)))
-            }
-            Cell::Gru => {
-                // Gate order r, z, n: n = tanh(x_n + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
-                let r = gate(&xg, 0)?.add(&gate(&hg, 0)?)?.sigmoid();
-                let z = gate(&xg, 1)?.add(&gate(&hg, 1)?)?.sigmoid();
-                let n = gate(&xg, 2)?.add(&r.mul(&gate(&hg, 2)?)?)?.tanh();
-                Ok((n.add(&z.mul(&h.sub(&n)?)?)?, c))
-            }
-        }
+        let zeros = || Tensor::zeros(&[x.shape()[0], self.config.hidden_size], x.dtype());
+        let state = (h0.unwrap_or_else(zeros), Some(c0.unwrap_or_else(zeros)));
+        composed::layer(&weights, x, state, reverse)
     }
 }
 
@@ -318,14 +272,22 @@ macro_rules! recurrent {
             /// Runs over `x` `[N, T, input_size]` from `initial` (zeros when None), giving the
             /// outputs `[N, T, hidden_size · directions]` and the final states.
             pub fn forward_with_state(&self, x: &Tensor, initial: Option<&RnnState>) -> Result<(Tensor, RnnState)> {
-                self.0.forward_with_state(x, initial)
+                self.0.forward_with_state(x, initial, false)
+            }
+
+            /// [`forward_with_state`](Self::forward_with_state) composed of elementary
+            /// ops, one graph node per gate and step: the reference the fused kernels
+            /// are tested against (slow; not for training).
+            #[doc(hidden)]
+            pub fn forward_with_state_composed(&self, x: &Tensor, initial: Option<&RnnState>) -> Result<(Tensor, RnnState)> {
+                self.0.forward_with_state(x, initial, true)
             }
         }
 
         impl Module for $name {
             /// The outputs `[N, T, hidden_size · directions]` from zero initial states.
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
-                Ok(self.0.forward_with_state(x, None)?.0)
+                Ok(self.0.forward_with_state(x, None, false)?.0)
             }
 
             fn named_parameters(&self) -> Vec<(String, Tensor)> {

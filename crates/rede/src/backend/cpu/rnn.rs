@@ -1,0 +1,495 @@
+//! Fused recurrent layers (tanh RNN, LSTM, GRU) on the CPU, computed as cuDNN
+//! and oneDNN compute them.
+//!
+//! Forward: the input projection of every time step is one product
+//! `[N·T, I] × [I, G·H]`; then each step is one product for the recurrent
+//! projection `h·W_hhᵀ` and one pass over the batch rows that applies the gate
+//! functions and writes the new cell and hidden states. The activated gates
+//! overwrite the input projection and, with the cell states (LSTM) or the
+//! `W_hn·h + b_hn` values (GRU), form the workspace backward reads.
+//!
+//! Backward runs the steps in the opposite order: one pass per step turns the
+//! output's gradient into the gradients of the gate pre-activations, and one
+//! product carries them to the previous hidden state. The weight gradients,
+//! the input gradient and the bias gradients are then one product (or one
+//! column sum) each over all steps.
+
+use super::matmul::{product_into, MatOperand, MatmulDims};
+use super::{pool, reduce, CpuStorage};
+use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
+use crate::Element;
+use rayon::prelude::*;
+
+mod cells;
+
+use cells::{CellMath, GradRow, StepRow};
+
+/// Gate values one rayon task should handle at least: below this, handing
+/// rows to another thread costs more than the gate functions.
+const GATES_PER_TASK: usize = 1 << 13;
+
+/// The forward pass of one layer in one direction: the output (hidden
+/// states `[N, T, H]`, then the LSTM's final cell state `[N, H]`) and the
+/// workspace backward needs (see [`RecurrentDims::workspace_len`]).
+pub(super) fn recurrent_forward(
+    inputs: &RecurrentInputs<'_, CpuStorage>,
+    dims: &RecurrentDims,
+) -> (CpuStorage, CpuStorage) {
+    match inputs.x.0 {
+        CpuStorage::F32(_) => {
+            let (out, ws) = forward::<f32>(&Slices::of(inputs), dims);
+            (CpuStorage::F32(out), CpuStorage::F32(ws))
+        }
+        CpuStorage::F64(_) => {
+            let (out, ws) = forward::<f64>(&Slices::of(inputs), dims);
+            (CpuStorage::F64(out), CpuStorage::F64(ws))
+        }
+    }
+}
+
+/// The backward pass of one layer in one direction; the input's gradient
+/// only when `input_grad`.
+pub(super) fn recurrent_backward(
+    inputs: &RecurrentInputs<'_, CpuStorage>,
+    saved: &RecurrentSaved<'_, CpuStorage>,
+    dims: &RecurrentDims,
+    input_grad: bool,
+) -> RecurrentGrads<CpuStorage> {
+    match inputs.x.0 {
+        CpuStorage::F32(_) => {
+            backward::<f32>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F32)
+        }
+        CpuStorage::F64(_) => {
+            backward::<f64>(&Slices::of(inputs), &Saved::of(saved), dims, input_grad).map(CpuStorage::F64)
+        }
+    }
+}
+
+/// The elements of a contiguous operand.
+fn slice<'a, T: Element>((s, l): Operand<'a, CpuStorage>) -> &'a [T] {
+    let data = s.as_slice::<T>().expect("element types are checked before kernels run");
+    &data[l.offset()..l.offset() + l.numel()]
+}
+
+/// The typed operands of one layer-direction.
+struct Slices<'a, T> {
+    x: &'a [T],
+    w_ih: &'a [T],
+    w_hh: &'a [T],
+    b_ih: Option<&'a [T]>,
+    b_hh: Option<&'a [T]>,
+    h0: Option<&'a [T]>,
+    c0: Option<&'a [T]>,
+}
+
+impl<'a, T: Element> Slices<'a, T> {
+    fn of(p: &RecurrentInputs<'a, CpuStorage>) -> Self {
+        Slices {
+            x: slice(p.x),
+            w_ih: slice(p.w_ih),
+            w_hh: slice(p.w_hh),
+            b_ih: p.b_ih.map(slice),
+            b_hh: p.b_hh.map(slice),
+            h0: p.h0.map(slice),
+            c0: p.c0.map(slice),
+        }
+    }
+}
+
+/// The typed buffers backward reads besides the operands.
+struct Saved<'a, T> {
+    output: &'a [T],
+    workspace: &'a [T],
+    grad: &'a [T],
+}
+
+impl<'a, T: Element> Saved<'a, T> {
+    fn of(s: &RecurrentSaved<'a, CpuStorage>) -> Self {
+        Saved { output: slice(s.output), workspace: slice(s.workspace), grad: slice(s.grad) }
+    }
+}
+
+/// A row-major `[rows, cols]` matrix with rows `stride` apart.
+fn rows(stride: usize) -> MatOperand {
+    MatOperand { offsets: Vec::new(), row_stride: stride, col_stride: 1 }
+}
+
+/// The transpose of a row-major matrix with rows `stride` apart.
+fn transposed(stride: usize) -> MatOperand {
+    MatOperand { offsets: Vec::new(), row_stride: 1, col_stride: stride }
+}
+
+/// The time step processed `k`-th (the last one first when reversed).
+fn step_at(d: &RecurrentDims, k: usize) -> usize {
+    if d.reverse {
+        d.steps - 1 - k
+    } else {
+        k
+    }
+}
+
+/// The initial states `[N, H]` where none were given: zeros (pooled buffers).
+/// Only the LSTM has a cell state; for the other cells it is empty.
+struct Initial<T> {
+    h: Option<Vec<T>>,
+    c: Option<Vec<T>>,
+}
+
+impl<T: Element> Initial<T> {
+    fn zeros_unless(given: Option<&[T]>, len: usize) -> Option<Vec<T>> {
+        given.is_none().then(|| {
+            let mut v = pool::take::<T>(len);
+            v.fill(T::zero());
+            v
+        })
+    }
+
+    fn new(p: &Slices<'_, T>, d: &RecurrentDims) -> Self {
+        let len = d.batch * d.hidden;
+        let c = if d.cell == RecurrentCell::Lstm { Self::zeros_unless(p.c0, len) } else { None };
+        Initial { h: Self::zeros_unless(p.h0, len), c }
+    }
+
+    fn h<'a>(&'a self, p: &Slices<'a, T>) -> &'a [T] {
+        p.h0.or(self.h.as_deref()).unwrap_or(&[])
+    }
+
+    fn c<'a>(&'a self, p: &Slices<'a, T>) -> &'a [T] {
+        p.c0.or(self.c.as_deref()).unwrap_or(&[])
+    }
+
+    fn give_back(self) {
+        self.h.into_iter().chain(self.c).for_each(pool::give);
+    }
+}
+
+/// Widths per batch row and step of the workspace's extra values and of the
+/// cell state (zero for the cells without them).
+fn widths(d: &RecurrentDims) -> (usize, usize) {
+    let cell = if d.cell == RecurrentCell::Lstm { d.hidden } else { 0 };
+    (d.cell.extra() * d.hidden, cell)
+}
+
+/// The bias added to the input projection: both biases summed, except for
+/// the GRU, whose `b_hn` sits inside `r·(W_hn·h + b_hn)` and so goes with the
+/// recurrent projection. A pooled buffer, or None without biases.
+fn input_bias<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims) -> Option<Vec<T>> {
+    let b_hh = if d.cell == RecurrentCell::Gru { None } else { p.b_hh };
+    let parts: Vec<&[T]> = p.b_ih.into_iter().chain(b_hh).collect();
+    let first = parts.first()?;
+    let mut bias = pool::take::<T>(first.len());
+    bias.copy_from_slice(first);
+    for part in &parts[1..] {
+        bias.iter_mut().zip(*part).for_each(|(b, &v)| *b = *b + v);
+    }
+    Some(bias)
+}
+
+/// Fills each `width`-element row of `dst` with `bias`, or zeros.
+fn fill_rows<T: Element>(dst: &mut [T], bias: Option<&[T]>, width: usize) {
+    match bias {
+        Some(b) => dst.chunks_exact_mut(width).for_each(|row| row.copy_from_slice(b)),
+        None => dst.fill(T::zero()),
+    }
+}
+
+fn forward<T: CellMath>(p: &Slices<'_, T>, d: &RecurrentDims) -> (Vec<T>, Vec<T>) {
+    let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
+    let mut workspace = pool::take::<T>(d.workspace_len());
+    let (gates, extra) = workspace.split_at_mut(n * t * gh);
+    // All steps' input projections at once: [N·T, I] × [I, G·H] onto the bias.
+    let bias = input_bias(p, d);
+    if let Some(b) = &bias {
+        fill_rows(gates, Some(b.as_slice()), gh);
+    }
+    let dims = MatmulDims { m: n * t, k: d.input, n: gh };
+    product_into(gates, bias.is_some(), (p.x, 0, &rows(d.input)), (p.w_ih, 0, &transposed(d.input)), dims);
+    bias.into_iter().for_each(pool::give);
+
+    let mut output = pool::take::<T>(d.output_len());
+    let (hs, c_n) = output.split_at_mut(n * t * h);
+    let mut hw = pool::take::<T>(n * gh);
+    let initial = Initial::new(p, d);
+    for k in 0..t {
+        recurrent_projection(p, d, k, hs, &mut hw);
+        let init = (initial.h(p), initial.c(p));
+        forward_step(d, k, init, &hw, gates, extra, hs);
+    }
+    if d.cell == RecurrentCell::Lstm {
+        let last = step_at(d, t - 1);
+        for (dst, cells) in c_n.chunks_exact_mut(h).zip(extra.chunks_exact(t * h)) {
+            dst.copy_from_slice(&cells[last * h..(last + 1) * h]);
+        }
+    }
+    pool::give(hw);
+    initial.give_back();
+    (output, workspace)
+}
+
+/// `hw = h_prev·W_hhᵀ` (plus `b_hh` for the GRU) for the `k`-th step, reading
+/// the previous step's hidden states in place in the output.
+fn recurrent_projection<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims, k: usize, hs: &[T], hw: &mut [T]) {
+    let (h, gh) = (d.hidden, d.cell.gates() * d.hidden);
+    let bias = if d.cell == RecurrentCell::Gru { p.b_hh } else { None };
+    let prev = match k {
+        0 => p.h0.map(|h0| (h0, 0, h)),
+        _ => Some((hs, step_at(d, k - 1) * h, d.steps * h)),
+    };
+    if bias.is_some() || prev.is_none() {
+        fill_rows(hw, bias, gh);
+    }
+    if let Some((a, offset, stride)) = prev {
+        let dims = MatmulDims { m: d.batch, k: h, n: gh };
+        product_into(hw, bias.is_some(), (a, offset, &rows(stride)), (p.w_hh, 0, &transposed(h)), dims);
+    }
+}
+
+/// Takes the first `rows · width` elements off the front of `buf`.
+fn take_rows<'a, T>(buf: &mut &'a mut [T], rows: usize, width: usize) -> &'a mut [T] {
+    let (head, tail) = std::mem::take(buf).split_at_mut(rows * width);
+    *buf = tail;
+    head
+}
+
+/// Batch rows per rayon task for a pass over `gates` values per row.
+fn rows_per_task(batch: usize, gates: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    batch.div_ceil(threads).max(GATES_PER_TASK.div_ceil(gates.max(1))).max(1)
+}
+
+/// Step `at`'s row of `width` values in a batch row holding every step, and
+/// the previous step's (None on the first step): disjoint borrows of one row.
+fn steps_of<T>(row: &mut [T], width: usize, prev: Option<usize>, at: usize) -> (Option<&[T]>, &mut [T]) {
+    let span = |s: usize| s * width..(s + 1) * width;
+    match prev {
+        None => (None, &mut row[span(at)]),
+        Some(p) if p < at => {
+            let (before, from) = row.split_at_mut(at * width);
+            (Some(&before[span(p)]), &mut from[..width])
+        }
+        Some(p) => {
+            let (before, from) = row.split_at_mut(p * width);
+            (Some(&from[..width]), &mut before[span(at)])
+        }
+    }
+}
+
+/// The rows of one forward rayon task.
+struct ForwardTask<'a, T> {
+    first: usize,
+    gates: &'a mut [T],
+    extra: &'a mut [T],
+    hs: &'a mut [T],
+}
+
+/// The gate pass of the `k`-th step over every batch row, in parallel.
+fn forward_step<T: CellMath>(
+    d: &RecurrentDims,
+    k: usize,
+    (h0, c0): (&[T], &[T]),
+    hw: &[T],
+    mut gates: &mut [T],
+    mut extra: &mut [T],
+    mut hs: &mut [T],
+) {
+    let (t, h, gh) = (d.steps, d.hidden, d.cell.gates() * d.hidden);
+    let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
+    let (ew, cw) = widths(d);
+    let per_task = rows_per_task(d.batch, gh);
+    let mut tasks = Vec::with_capacity(d.batch.div_ceil(per_task));
+    for first in (0..d.batch).step_by(per_task) {
+        let rows = per_task.min(d.batch - first);
+        let (g, e) = (take_rows(&mut gates, rows, t * gh), take_rows(&mut extra, rows, t * ew));
+        tasks.push(ForwardTask { first, gates: g, extra: e, hs: take_rows(&mut hs, rows, t * h) });
+    }
+    tasks.into_par_iter().for_each(|task| {
+        let rows = task.hs.len() / (t * h);
+        for r in 0..rows {
+            let n = task.first + r;
+            let (h_prev, h_out) = steps_of(&mut task.hs[r * t * h..(r + 1) * t * h], h, prev, at);
+            let (c_prev, extra) = steps_of(&mut task.extra[r * t * ew..(r + 1) * t * ew], ew, prev, at);
+            let row = StepRow {
+                gates: &mut task.gates[(r * t + at) * gh..(r * t + at + 1) * gh],
+                hw: &hw[n * gh..(n + 1) * gh],
+                h_prev: h_prev.unwrap_or(&h0[n * h..(n + 1) * h]),
+                c_prev: c_prev.unwrap_or(&c0[n * cw..(n + 1) * cw]),
+                h: h_out,
+                extra,
+            };
+            cells::forward_row(d.cell, row);
+        }
+    });
+}
+
+/// Gradient buffers of the pre-activations: `dgx` for the input projection
+/// `[N, T, G·H]`; the GRU's recurrent projection differs in its n block, so it
+/// gets its own `dgh`.
+struct GateGrads<T> {
+    dgx: Vec<T>,
+    dgh: Option<Vec<T>>,
+}
+
+impl<T> GateGrads<T> {
+    /// The gradients of the recurrent projection.
+    fn hidden(&self) -> &[T] {
+        self.dgh.as_deref().unwrap_or(&self.dgx)
+    }
+}
+
+fn backward<T: CellMath>(
+    p: &Slices<'_, T>,
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    input_grad: bool,
+) -> RecurrentGrads<Vec<T>> {
+    let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
+    let initial = Initial::new(p, d);
+    let mut grads = GateGrads {
+        dgx: pool::take::<T>(n * t * gh),
+        dgh: (d.cell == RecurrentCell::Gru).then(|| pool::take::<T>(n * t * gh)),
+    };
+    // dh: the gradient reaching the hidden state from later steps; dc: the cell state's (LSTM).
+    let mut dh = pool::take::<T>(n * h);
+    dh.fill(T::zero());
+    let mut dc = pool::take::<T>(if d.cell == RecurrentCell::Lstm { n * h } else { 0 });
+    dc.copy_from_slice(&s.grad[n * t * h..]);
+    for k in (0..t).rev() {
+        backward_step(s, d, k, (initial.h(p), initial.c(p)), &mut grads, (&mut dh[..], &mut dc[..]));
+        if k > 0 || p.h0.is_some() {
+            // dh_prev (+)= dG_h·W_hh, where the GRU has already put its direct term z·dh.
+            let at = step_at(d, k);
+            let dims = MatmulDims { m: n, k: gh, n: h };
+            let a = (grads.hidden(), at * gh, &rows(t * gh));
+            product_into(&mut dh, d.cell == RecurrentCell::Gru, a, (p.w_hh, 0, &rows(h)), dims);
+        }
+    }
+    let out = weight_grads(p, s, d, &grads, initial.h(p), input_grad);
+    let kept = |given: bool, v: Vec<T>| {
+        if given {
+            Some(v)
+        } else {
+            pool::give(v);
+            None
+        }
+    };
+    let out = RecurrentGrads { h0: kept(p.h0.is_some(), dh), c0: kept(p.c0.is_some(), dc), ..out };
+    pool::give(grads.dgx);
+    grads.dgh.into_iter().for_each(pool::give);
+    initial.give_back();
+    out
+}
+
+/// The rows of one backward rayon task.
+struct BackwardTask<'a, T> {
+    first: usize,
+    dgx: &'a mut [T],
+    dgh: &'a mut [T],
+    dh: &'a mut [T],
+    dc: &'a mut [T],
+}
+
+/// The gate pass of the `k`-th processed step, backwards, over every batch row in parallel.
+fn backward_step<T: CellMath>(
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    k: usize,
+    (h0, c0): (&[T], &[T]),
+    grads: &mut GateGrads<T>,
+    (mut dh, mut dc): (&mut [T], &mut [T]),
+) {
+    let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
+    let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
+    let (gates, extra) = s.workspace.split_at(n * t * gh);
+    let hs = &s.output[..n * t * h];
+    let (ew, cw) = widths(d);
+    let gh_width = if grads.dgh.is_some() { t * gh } else { 0 };
+    let (mut dgx, mut dgh) = (&mut grads.dgx[..], grads.dgh.as_deref_mut().unwrap_or(&mut []));
+    let per_task = rows_per_task(n, gh);
+    let mut tasks = Vec::with_capacity(n.div_ceil(per_task));
+    for first in (0..n).step_by(per_task) {
+        let rows = per_task.min(n - first);
+        tasks.push(BackwardTask {
+            first,
+            dgx: take_rows(&mut dgx, rows, t * gh),
+            dgh: take_rows(&mut dgh, rows, gh_width),
+            dh: take_rows(&mut dh, rows, h),
+            dc: take_rows(&mut dc, rows, cw),
+        });
+    }
+    tasks.into_par_iter().for_each(|task| {
+        let rows = task.dh.len() / h;
+        for r in 0..rows {
+            let i = task.first + r;
+            let here = |w: usize, step: usize| (i * t + step) * w..(i * t + step + 1) * w;
+            let (h_prev, c_prev) = match prev {
+                Some(q) => (&hs[here(h, q)], &extra[here(ew, q)]),
+                None => (&h0[i * h..(i + 1) * h], &c0[i * cw..(i + 1) * cw]),
+            };
+            let row = GradRow {
+                gates: &gates[here(gh, at)],
+                extra: &extra[here(ew, at)],
+                h: &hs[here(h, at)],
+                h_prev,
+                c_prev,
+                dy: &s.grad[here(h, at)],
+                dh: &mut task.dh[r * h..(r + 1) * h],
+                dc: &mut task.dc[r * cw..(r + 1) * cw],
+                dgx: &mut task.dgx[(r * t + at) * gh..(r * t + at + 1) * gh],
+                dgh: if gh_width > 0 { &mut task.dgh[(r * t + at) * gh..(r * t + at + 1) * gh] } else { &mut [] },
+            };
+            cells::backward_row(d.cell, row);
+        }
+    });
+}
+
+/// The gradients of the weights, biases and (when asked) the input, one
+/// product or column sum each over all steps.
+fn weight_grads<T: Element>(
+    p: &Slices<'_, T>,
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    grads: &GateGrads<T>,
+    h0: &[T],
+    input_grad: bool,
+) -> RecurrentGrads<Vec<T>> {
+    let (n, t, i, h, gh) = (d.batch, d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
+    let product = |len: usize, a: (&[T], &MatOperand), b: (&[T], &MatOperand), dims: MatmulDims| {
+        let mut dst = pool::take::<T>(len);
+        product_into(&mut dst, false, (a.0, 0, a.1), (b.0, 0, b.1), dims);
+        dst
+    };
+    // dW_ih = dG_xᵀ·x, dx = dG_x·W_ih, dW_hh = dG_hᵀ·h_prev over all N·T rows.
+    let w_ih =
+        product(gh * i, (&grads.dgx[..], &transposed(gh)), (p.x, &rows(i)), MatmulDims { m: gh, k: n * t, n: i });
+    let x = input_grad.then(|| {
+        product(n * t * i, (&grads.dgx[..], &rows(gh)), (p.w_ih, &rows(i)), MatmulDims { m: n * t, k: gh, n: i })
+    });
+    let h_prev = previous_states(&s.output[..n * t * h], h0, d);
+    let dims = MatmulDims { m: gh, k: n * t, n: h };
+    let w_hh = product(gh * h, (grads.hidden(), &transposed(gh)), (&h_prev[..], &rows(h)), dims);
+    pool::give(h_prev);
+    let column_sums = |g: &[T]| {
+        let sums = reduce::sum_rows(g, gh);
+        let mut out = pool::take::<T>(gh);
+        out.copy_from_slice(&sums);
+        out
+    };
+    let b_ih = p.b_ih.map(|_| column_sums(&grads.dgx));
+    let b_hh = p.b_hh.map(|_| column_sums(grads.hidden()));
+    RecurrentGrads { x, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
+}
+
+/// `[N, T, H]`: at each step, the hidden state the step started from (the
+/// previous step's output, or the initial state).
+fn previous_states<T: Element>(hs: &[T], h0: &[T], d: &RecurrentDims) -> Vec<T> {
+    let (t, h) = (d.steps, d.hidden);
+    let mut out = pool::take::<T>(hs.len());
+    for ((dst, src), init) in out.chunks_exact_mut(t * h).zip(hs.chunks_exact(t * h)).zip(h0.chunks_exact(h)) {
+        for k in 0..t {
+            let at = step_at(d, k);
+            let from = if k == 0 { init } else { &src[step_at(d, k - 1) * h..][..h] };
+            dst[at * h..(at + 1) * h].copy_from_slice(from);
+        }
+    }
+    out
+}

@@ -1,0 +1,326 @@
+//! The gate arithmetic of one batch row at one time step, forward and backward.
+//!
+//! The loops are branch-free so the compiler vectorizes them, and they are
+//! compiled a second time for AVX-512 (chosen at run time). For f32 the
+//! sigmoid and tanh are a polynomial exponential the vectorized loop can
+//! inline (a libm call per value would cost more than the recurrent product);
+//! f64, which gradcheck uses, keeps the exact library functions.
+
+use crate::backend::RecurrentCell;
+use crate::Element;
+
+/// The two gate functions, per element type.
+pub(crate) trait CellMath: Element {
+    /// 1 / (1 + e^−x).
+    fn logistic(self) -> Self;
+    /// tanh x.
+    fn hyperbolic_tangent(self) -> Self;
+}
+
+impl CellMath for f64 {
+    #[inline(always)]
+    fn logistic(self) -> f64 {
+        1.0 / (1.0 + (-self).exp())
+    }
+    #[inline(always)]
+    fn hyperbolic_tangent(self) -> f64 {
+        self.tanh()
+    }
+}
+
+impl CellMath for f32 {
+    #[inline(always)]
+    fn logistic(self) -> f32 {
+        1.0 / (1.0 + exp_f32(-self))
+    }
+    /// As 2·σ(2x) − 1: absolute error about 1e-7, like the exponential's.
+    #[inline(always)]
+    fn hyperbolic_tangent(self) -> f32 {
+        2.0 / (1.0 + exp_f32(-2.0 * self)) - 1.0
+    }
+}
+
+/// e^x in f32 within about 2 ulp, branch-free: x = n·ln 2 + r with |r| ≤ ln 2 / 2,
+/// e^r from a degree-7 polynomial (Cephes' `expf` coefficients), 2^n written
+/// into the exponent bits. Inputs are clamped to where e^x is a normal f32.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.987_569_1e-4_f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let e = p * r * r + r + 1.0;
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// One batch row at one step, forward.
+pub(crate) struct StepRow<'a, T> {
+    /// In: the input projection plus bias; out: the activated gates.
+    pub gates: &'a mut [T],
+    /// The recurrent projection (GRU: plus `b_hh`).
+    pub hw: &'a [T],
+    /// The hidden state the step starts from.
+    pub h_prev: &'a [T],
+    /// The cell state the step starts from (LSTM).
+    pub c_prev: &'a [T],
+    /// Out: the new hidden state.
+    pub h: &'a mut [T],
+    /// Out: the new cell state (LSTM) or `W_hn·h + b_hn` (GRU).
+    pub extra: &'a mut [T],
+}
+
+/// The forward gate pass of one row.
+pub(crate) fn forward_row<T: CellMath>(cell: RecurrentCell, row: StepRow<'_, T>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        unsafe { forward_row_avx512(cell, row) };
+        return;
+    }
+    forward_row_plain(cell, row);
+}
+
+/// [`forward_row_plain`] compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn forward_row_avx512<T: CellMath>(cell: RecurrentCell, row: StepRow<'_, T>) {
+    forward_row_plain(cell, row);
+}
+
+#[inline(always)]
+fn forward_row_plain<T: CellMath>(cell: RecurrentCell, row: StepRow<'_, T>) {
+    match cell {
+        RecurrentCell::Tanh => tanh_forward(row),
+        RecurrentCell::Lstm => lstm_forward(row),
+        RecurrentCell::Gru => gru_forward(row),
+    }
+}
+
+// The kernels below take each slice they write as a parameter of its own: a
+// `&mut` parameter tells the compiler nothing else reaches that memory, so
+// it vectorizes the loops without run-time overlap checks (with the slices in
+// a struct it would need one per pair, and gives up beyond a few). What they
+// only read comes as one array of slices.
+
+/// Read-only gate blocks of `h` values each from the front of a row.
+fn blocks<T, const G: usize>(row: &[T], h: usize) -> [&[T]; G] {
+    std::array::from_fn(|k| &row[k * h..(k + 1) * h])
+}
+
+/// h = tanh(x_proj + h_proj); the gate keeps h too.
+#[inline(always)]
+fn tanh_forward<T: CellMath>(row: StepRow<'_, T>) {
+    let h = row.h.len();
+    tanh_kernel(&mut row.gates[..h], row.h, [&row.hw[..h]]);
+}
+
+#[inline(always)]
+fn tanh_kernel<T: CellMath>(a: &mut [T], out: &mut [T], [hw]: [&[T]; 1]) {
+    let (a, hw) = (&mut a[..out.len()], &hw[..out.len()]);
+    for j in 0..out.len() {
+        a[j] = (a[j] + hw[j]).hyperbolic_tangent();
+        out[j] = a[j];
+    }
+}
+
+/// i, f, o = σ(·), g = tanh(·); c = f·c_prev + i·g; h = o·tanh(c).
+#[inline(always)]
+fn lstm_forward<T: CellMath>(row: StepRow<'_, T>) {
+    let h = row.h.len();
+    let (i, rest) = row.gates.split_at_mut(h);
+    let (f, rest) = rest.split_at_mut(h);
+    let (g, o) = rest.split_at_mut(h);
+    let [hi, hf, hg, ho] = blocks(row.hw, h);
+    lstm_kernel([i, f, g, o], &mut row.extra[..h], row.h, [hi, hf, hg, ho, row.c_prev]);
+}
+
+#[inline(always)]
+fn lstm_kernel<T: CellMath>([i, f, g, o]: [&mut [T]; 4], c: &mut [T], out: &mut [T], inputs: [&[T]; 5]) {
+    let n = out.len();
+    let (i, f, g, o, c) = (&mut i[..n], &mut f[..n], &mut g[..n], &mut o[..n], &mut c[..n]);
+    let [hi, hf, hg, ho, c_prev] = inputs.map(|s| &s[..n]);
+    for j in 0..n {
+        let (ig, fg) = ((i[j] + hi[j]).logistic(), (f[j] + hf[j]).logistic());
+        let (gg, og) = ((g[j] + hg[j]).hyperbolic_tangent(), (o[j] + ho[j]).logistic());
+        let cj = fg * c_prev[j] + ig * gg;
+        (i[j], f[j], g[j], o[j], c[j]) = (ig, fg, gg, og, cj);
+        out[j] = og * cj.hyperbolic_tangent();
+    }
+}
+
+/// r, z = σ(·); n = tanh(x_n + r·hw_n); h = (1 − z)·n + z·h_prev, keeping hw_n.
+#[inline(always)]
+fn gru_forward<T: CellMath>(row: StepRow<'_, T>) {
+    let h = row.h.len();
+    let (r, rest) = row.gates.split_at_mut(h);
+    let (z, n) = rest.split_at_mut(h);
+    let [hr, hz, hn] = blocks(row.hw, h);
+    gru_kernel([r, z, n], &mut row.extra[..h], row.h, [hr, hz, hn, row.h_prev]);
+}
+
+#[inline(always)]
+fn gru_kernel<T: CellMath>([r, z, n]: [&mut [T]; 3], hn_out: &mut [T], out: &mut [T], inputs: [&[T]; 4]) {
+    let len = out.len();
+    let (r, z, n, hn_out) = (&mut r[..len], &mut z[..len], &mut n[..len], &mut hn_out[..len]);
+    let [hr, hz, hn, h_prev] = inputs.map(|s| &s[..len]);
+    for j in 0..len {
+        let (rg, zg) = ((r[j] + hr[j]).logistic(), (z[j] + hz[j]).logistic());
+        let ng = (n[j] + rg * hn[j]).hyperbolic_tangent();
+        (r[j], z[j], n[j], hn_out[j]) = (rg, zg, ng, hn[j]);
+        out[j] = ng + zg * (h_prev[j] - ng);
+    }
+}
+
+/// One batch row at one step, backward.
+pub(crate) struct GradRow<'a, T> {
+    /// The activated gates.
+    pub gates: &'a [T],
+    /// The cell state (LSTM) or `W_hn·h + b_hn` (GRU).
+    pub extra: &'a [T],
+    /// The step's hidden state.
+    pub h: &'a [T],
+    /// The hidden state the step started from.
+    pub h_prev: &'a [T],
+    /// The cell state the step started from (LSTM).
+    pub c_prev: &'a [T],
+    /// The output's gradient at this step.
+    pub dy: &'a [T],
+    /// In: the gradient reaching the hidden state from the later steps. Out
+    /// (GRU): its direct path to the previous hidden state, z·dh.
+    pub dh: &'a mut [T],
+    /// In: the cell state's gradient; out: the previous cell state's (LSTM).
+    pub dc: &'a mut [T],
+    /// Out: the gradients of the gate pre-activations (the input projection's).
+    pub dgx: &'a mut [T],
+    /// Out (GRU): the gradients of the recurrent projection.
+    pub dgh: &'a mut [T],
+}
+
+/// The backward gate pass of one row.
+pub(crate) fn backward_row<T: CellMath>(cell: RecurrentCell, row: GradRow<'_, T>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F (checked just above).
+        unsafe { backward_row_avx512(cell, row) };
+        return;
+    }
+    backward_row_plain(cell, row);
+}
+
+/// [`backward_row_plain`] compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn backward_row_avx512<T: CellMath>(cell: RecurrentCell, row: GradRow<'_, T>) {
+    backward_row_plain(cell, row);
+}
+
+#[inline(always)]
+fn backward_row_plain<T: CellMath>(cell: RecurrentCell, row: GradRow<'_, T>) {
+    match cell {
+        RecurrentCell::Tanh => tanh_backward(row),
+        RecurrentCell::Lstm => lstm_backward(row),
+        RecurrentCell::Gru => gru_backward(row),
+    }
+}
+
+/// d(pre-activation) = dh·(1 − h²).
+#[inline(always)]
+fn tanh_backward<T: CellMath>(row: GradRow<'_, T>) {
+    let n = row.h.len();
+    let (dgx, h, dy, dh) = (&mut row.dgx[..n], row.h, &row.dy[..n], &row.dh[..n]);
+    for j in 0..n {
+        dgx[j] = (dy[j] + dh[j]) * (T::one() - h[j] * h[j]);
+    }
+}
+
+/// With t = tanh(c): dc += dh·o·(1 − t²); then di = dc·g, df = dc·c_prev,
+/// dg = dc·i, do = dh·t, each times its function's derivative; dc_prev = dc·f.
+#[inline(always)]
+fn lstm_backward<T: CellMath>(row: GradRow<'_, T>) {
+    let h = row.h.len();
+    let (di, rest) = row.dgx.split_at_mut(h);
+    let (df, rest) = rest.split_at_mut(h);
+    let (dg, d_o) = rest.split_at_mut(h);
+    let [i, f, g, o] = blocks(row.gates, h);
+    lstm_grad_kernel(&mut row.dc[..h], [di, df, dg, d_o], [i, f, g, o, row.extra, row.c_prev, row.dy, row.dh]);
+}
+
+#[inline(always)]
+fn lstm_grad_kernel<T: CellMath>(dc: &mut [T], [di, df, dg, d_o]: [&mut [T]; 4], inputs: [&[T]; 8]) {
+    let (n, one) = (dc.len(), T::one());
+    let (di, df, dg, d_o) = (&mut di[..n], &mut df[..n], &mut dg[..n], &mut d_o[..n]);
+    let [i, f, g, o, c, c_prev, dy, dh] = inputs.map(|s| &s[..n]);
+    for j in 0..n {
+        let dhj = dy[j] + dh[j];
+        let t = c[j].hyperbolic_tangent();
+        let dcj = dc[j] + dhj * o[j] * (one - t * t);
+        di[j] = dcj * g[j] * i[j] * (one - i[j]);
+        df[j] = dcj * c_prev[j] * f[j] * (one - f[j]);
+        dg[j] = dcj * i[j] * (one - g[j] * g[j]);
+        d_o[j] = dhj * t * o[j] * (one - o[j]);
+        dc[j] = dcj * f[j];
+    }
+}
+
+/// dn = dh·(1 − z) through tanh to a_n; dr = a_n's gradient · hw_n; dz = dh·(h_prev − n);
+/// the recurrent projection's gradients equal the input projection's but for
+/// the n block, a_n's gradient times r; dh_prev = dh·z (+ the product).
+#[inline(always)]
+fn gru_backward<T: CellMath>(row: GradRow<'_, T>) {
+    let h = row.h.len();
+    let (dxr, rest) = row.dgx.split_at_mut(h);
+    let (dxz, dxn) = rest.split_at_mut(h);
+    let (dh_rz, dhn) = row.dgh.split_at_mut(2 * h);
+    let [r, z, n] = blocks(row.gates, h);
+    gru_grad_kernel(&mut row.dh[..h], [dxr, dxz, dxn], dhn, [r, z, n, row.extra, row.h_prev, row.dy]);
+    dh_rz[..h].copy_from_slice(dxr);
+    dh_rz[h..].copy_from_slice(dxz);
+}
+
+#[inline(always)]
+fn gru_grad_kernel<T: CellMath>(dh: &mut [T], [dxr, dxz, dxn]: [&mut [T]; 3], dhn: &mut [T], inputs: [&[T]; 6]) {
+    let (len, one) = (dh.len(), T::one());
+    let (dxr, dxz, dxn, dhn) = (&mut dxr[..len], &mut dxz[..len], &mut dxn[..len], &mut dhn[..len]);
+    let [r, z, n, hn, h_prev, dy] = inputs.map(|s| &s[..len]);
+    for j in 0..len {
+        let dh_total = dy[j] + dh[j];
+        let dan = dh_total * (one - z[j]) * (one - n[j] * n[j]);
+        dxr[j] = dan * hn[j] * r[j] * (one - r[j]);
+        dxz[j] = dh_total * (h_prev[j] - n[j]) * z[j] * (one - z[j]);
+        dxn[j] = dan;
+        dhn[j] = dan * r[j];
+        dh[j] = dh_total * z[j];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_f32_gate_functions_match_the_library_ones() {
+        let mut worst = (0.0f64, 0.0f64);
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 0.005;
+            let s = 1.0 / (1.0 + (-(x as f64)).exp());
+            worst.0 = worst.0.max((x.logistic() as f64 - s).abs());
+            worst.1 = worst.1.max((x.hyperbolic_tangent() as f64 - (x as f64).tanh()).abs());
+        }
+        assert!(worst.0 < 2e-7 && worst.1 < 4e-7, "largest errors (sigmoid, tanh): {worst:?}");
+        for x in [-1e30f32, -200.0, 200.0, 1e30] {
+            let (s, t) = (x.logistic(), x.hyperbolic_tangent());
+            assert!(s.is_finite() && t.is_finite() && (0.0..=1.0).contains(&s) && t.abs() <= 1.0, "{x}: {s} {t}");
+        }
+        let rel = |x: f32| ((exp_f32(x) as f64) / (x as f64).exp() - 1.0).abs();
+        assert!((-80..80).all(|i| rel(i as f32 + 0.37) < 3e-7), "exp off by more than 2 ulp");
+    }
+}
