@@ -28,6 +28,13 @@ fn unary_code(op: UnaryOp) -> (i32, f64, f64) {
         UnaryOp::Clamp(lo, hi) => (15, lo, hi),
         UnaryOp::Affine(a, b) => (16, a, b),
         UnaryOp::Step => (17, 0.0, 0.0),
+        UnaryOp::Sin => (18, 0.0, 0.0),
+        UnaryOp::Cos => (19, 0.0, 0.0),
+        UnaryOp::Log1p => (20, 0.0, 0.0),
+        UnaryOp::Expm1 => (21, 0.0, 0.0),
+        UnaryOp::Erf => (22, 0.0, 0.0),
+        UnaryOp::Floor => (23, 0.0, 0.0),
+        UnaryOp::Round => (24, 0.0, 0.0),
     }
 }
 

@@ -6,7 +6,7 @@ use super::kernels::LOSS;
 use super::launch::{launch, rows, GpuElement, Strided};
 use crate::backend::CrossEntropyTargets;
 use crate::layout::Layout;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Per-row losses `[n]` and the gradient of their normalized sum `[n, c]`.
 pub(super) fn cross_entropy<T: GpuElement>(

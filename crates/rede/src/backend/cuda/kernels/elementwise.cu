@@ -39,6 +39,13 @@ template <typename T> __device__ T unary_op(int op, T x, double a, double b) {
             return lo < (T)b ? lo : (T)b;
         }
         case 16: return x * (T)a + (T)b;
+        case 18: return (T)sin((double)x);
+        case 19: return (T)cos((double)x);
+        case 20: return (T)log1p((double)x);
+        case 21: return (T)expm1((double)x);
+        case 22: return (T)erf((double)x);
+        case 23: return (T)floor((double)x);
+        case 24: return (T)rint((double)x);  // halves to even, as torch.round
         default: return x > (T)0 ? (T)1 : (T)0;
     }
 }
