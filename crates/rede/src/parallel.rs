@@ -11,15 +11,18 @@
 /// one already) and returns its result.
 ///
 /// Use it around a unit of work that calls many kernels in a row, such as one
-/// training step. Thread-local state (the [`crate::no_grad`] mode) is the
-/// worker's, not the caller's: set it inside `f`.
+/// training step. `f` runs in the caller's [`crate::no_grad`] mode: a worker
+/// can pick the job up while it waits inside another task that turned
+/// recording off (rayon runs queued jobs while a task waits), so the mode is
+/// set for `f` and the worker's own restored afterwards.
 pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if rayon::current_thread_index().is_some() {
         return f();
     }
+    let grad = crate::autograd::is_grad_enabled();
     // `scope` called from outside the pool runs its closure on a worker and
     // blocks until it returns; the scope itself spawns nothing.
-    rayon::scope(|_| f())
+    rayon::scope(|_| crate::autograd::with_grad_mode(grad, f))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod mode;
 
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use mode::{is_grad_enabled, no_grad, NoGradGuard};
+pub(crate) use mode::with_grad_mode;
 
 use crate::{Result, Tensor};
 

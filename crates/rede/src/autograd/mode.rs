@@ -36,3 +36,11 @@ pub fn no_grad<R>(f: impl FnOnce() -> R) -> R {
     let _guard = NoGradGuard::new();
     f()
 }
+
+/// Runs `f` with graph recording on or off as `enabled` says, restoring this
+/// thread's previous mode afterwards (also when `f` panics).
+pub(crate) fn with_grad_mode<R>(enabled: bool, f: impl FnOnce() -> R) -> R {
+    let previous = GRAD_ENABLED.with(|g| g.replace(enabled));
+    let _restore = NoGradGuard { previous };
+    f()
+}
