@@ -12,8 +12,8 @@ mod gradcheck;
 mod mode;
 
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
-pub use mode::{is_grad_enabled, no_grad, NoGradGuard};
 pub(crate) use mode::with_grad_mode;
+pub use mode::{is_grad_enabled, no_grad, NoGradGuard};
 
 use crate::{Result, Tensor};
 
