@@ -3,6 +3,7 @@ names, trained by rede."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from typing import Any, Optional
@@ -633,7 +634,10 @@ def load(path) -> Any:
     native = NativeModel.load(os.fspath(path))
     params = json.loads(native.params_json)
     cls = MLPClassifier if native.kind == "classifier" else MLPRegressor
-    est = cls(**_sklearn_params(params))
+    # Model files may carry training settings the constructor has no parameter
+    # for (such as the CLI's image scaling); they do not change predictions.
+    known = inspect.signature(cls.__init__).parameters
+    est = cls(**{k: v for k, v in _sklearn_params(params).items() if k in known})
     est._native = native
     if cls is MLPClassifier:
         est.classes_ = _labels(native.classes)
