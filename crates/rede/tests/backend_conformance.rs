@@ -351,3 +351,15 @@ fn mixing_devices_in_one_op_names_the_op_and_both_devices() {
     let scalar = Tensor::scalar(2.0, DType::F64);
     assert_eq!(device.mul(&scalar).unwrap().device(), gpu, "a host scalar joins any device, as in PyTorch");
 }
+
+#[test]
+fn writing_host_values_checks_count_and_layout() {
+    let x = Tensor::zeros(&[2, 3], DType::F32);
+    x.write_from_host(&[1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    assert_eq!(x.to_vec_f64(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "values converted to the tensor's type");
+    let err = x.write_from_host(&[1.0f32; 5]).unwrap_err().to_string();
+    assert!(err.contains("5 elements cannot have shape [2, 3]"), "{err}");
+    let err = x.t().unwrap().write_from_host(&[0.0f32; 6]).unwrap_err().to_string();
+    assert!(err.contains("not contiguous"), "{err}");
+    assert_eq!(x.to_vec_f64(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "a refused write changes nothing");
+}
