@@ -124,7 +124,7 @@ fn a_header_asking_for_more_than_the_file_stores_is_refused_before_anything_is_b
         (
             r#"{"type":"sequential","layers":[{"type":"linear","in_features":3,"out_features":9},
             {"type":"tanh"},{"type":"linear","in_features":9,"out_features":2}]}"#,
-            "56 parameters but the file stores 50",
+            "56 parameters and 0 buffer values but the file stores 50",
         ),
     ];
     for (i, (spec, expected)) in cases.iter().enumerate() {
@@ -148,5 +148,67 @@ fn non_finite_weights_are_refused() {
         let err = load_model(&p).err().unwrap().to_string();
         assert!(err.contains(name) && err.contains("value 1 is not finite"), "{err}");
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A small net with batch normalization whose running statistics have moved
+/// away from their initial values (mean 0, variance 1) by training-mode passes.
+fn batch_norm_model_after_training() -> Box<dyn Module> {
+    let spec: rede::nn::LayerSpec = serde_json::from_str(
+        r#"{"type":"sequential","layers":[{"type":"linear","in_features":3,"out_features":4},
+        {"type":"batch_norm1d","num_features":4},{"type":"relu"},{"type":"linear","in_features":4,"out_features":2}]}"#,
+    )
+    .unwrap();
+    let mut model = spec.build(&mut Rng::seed(4)).unwrap();
+    for seed in 0..3 {
+        let x = Tensor::rand_normal(&[16, 3], 2.0, 3.0, DType::F32, &mut Rng::seed(seed));
+        no_grad(|| model.forward(&x).unwrap());
+    }
+    model.set_training(false);
+    model
+}
+
+#[test]
+fn batch_norm_running_statistics_survive_save_and_load() {
+    let dir = temp_dir("buffers");
+    let model = batch_norm_model_after_training();
+    let path = dir.join("bn.safetensors");
+    save_model(&path, model.as_ref(), &BTreeMap::new()).unwrap();
+    let mut loaded = load_model(&path).unwrap().module;
+    loaded.set_training(false);
+    let values =
+        |m: &dyn Module| m.named_buffers().iter().map(|(n, t)| (n.clone(), t.to_vec_f32())).collect::<Vec<_>>();
+    let saved = values(model.as_ref());
+    assert!(saved[0].1.iter().any(|&m| m.abs() > 0.1), "running mean never moved: {saved:?}");
+    assert_eq!(values(loaded.as_ref()), saved);
+    let x = Tensor::rand_normal(&[5, 3], 0.0, 1.0, DType::F32, &mut Rng::seed(7));
+    let (a, b) = no_grad(|| (model.forward(&x).unwrap().to_vec_f32(), loaded.forward(&x).unwrap().to_vec_f32()));
+    assert_eq!(a, b);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn files_without_buffers_from_earlier_versions_still_load() {
+    let dir = temp_dir("old-buffers");
+    let model = batch_norm_model_after_training();
+    // The layout rede wrote before buffers were saved: parameters only.
+    let meta = [
+        ("rede.format".to_string(), rede::io::FORMAT_VERSION.to_string()),
+        ("rede.spec".to_string(), serde_json::to_string(&model.spec().unwrap()).unwrap()),
+    ];
+    let params: Vec<(String, Vec<u8>, Vec<usize>)> = model
+        .named_parameters()
+        .into_iter()
+        .map(|(n, t)| (n, t.to_vec_f32().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
+        .collect();
+    let views = params.iter().map(|(n, bytes, shape)| {
+        (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).unwrap())
+    });
+    let path = dir.join("old.safetensors");
+    std::fs::write(&path, safetensors::serialize(views, Some(meta.into_iter().collect())).unwrap()).unwrap();
+    let loaded = load_model(&path).unwrap().module;
+    let means: Vec<Vec<f32>> = loaded.named_buffers().iter().map(|(_, t)| t.to_vec_f32()).collect();
+    assert_eq!(means[0], vec![0.0; 4], "initial running mean kept");
+    assert_eq!(means[1], vec![1.0; 4], "initial running variance kept");
     std::fs::remove_dir_all(dir).unwrap();
 }

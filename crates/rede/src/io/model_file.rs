@@ -56,7 +56,10 @@ pub fn model_file_bytes(module: &dyn Module, metadata: &BTreeMap<String, String>
     })?;
     let spec = serde_json::to_string(&spec).map_err(|e| Error::invalid("save", format!("architecture: {e}")))?;
     info.insert(KEY_SPEC.into(), spec);
-    serialize(&module.named_parameters(), info)
+    // Buffers (batch-norm running statistics) are part of the trained model:
+    // without them a loaded network normalizes with the initial mean 0, variance 1.
+    let tensors: Vec<(String, Tensor)> = module.named_parameters().into_iter().chain(module.named_buffers()).collect();
+    serialize(&tensors, info)
 }
 
 /// The safetensors bytes of named tensors (each in its own element type) with header `metadata`.
@@ -118,26 +121,39 @@ pub fn load_model_bytes(bytes: &[u8], source: &str) -> Result<LoadedModel> {
     let module =
         spec.build_with_dtype(&mut Rng::seed(0), dtype).map_err(|e| bad(format!("architecture (rede.spec): {e}")))?;
     let params = module.named_parameters();
-    for (name, param) in &params {
-        let view = tensors.tensor(name).map_err(|_| bad(format!("missing tensor {name}")))?;
-        let saved = decode(&view).map_err(|msg| bad(format!("tensor {name}: {msg}")))?;
-        if saved.shape() != param.shape() {
-            return Err(bad(format!(
-                "tensor {name} has shape {:?}, the architecture needs {:?}",
-                saved.shape(),
-                param.shape()
-            )));
-        }
-        param.assign(&saved.to_dtype(param.dtype()))?; // a mixed-type file still loads
+    let buffers = module.named_buffers();
+    for (name, target) in &params {
+        load_tensor(&tensors, name, target).map_err(&bad)?;
     }
-    if let Some(extra) = tensors.names().into_iter().find(|n| !params.iter().any(|(p, _)| p == n)) {
+    // Files written before buffers were saved hold none: those keep their initial values.
+    let stores_buffers = buffers.iter().any(|(name, _)| tensors.tensor(name).is_ok());
+    for (name, target) in buffers.iter().filter(|_| stores_buffers) {
+        load_tensor(&tensors, name, target).map_err(&bad)?;
+    }
+    let known = |n: &str| params.iter().chain(&buffers).any(|(p, _)| p == n);
+    if let Some(extra) = tensors.names().into_iter().find(|n| !known(n)) {
         return Err(bad(format!("unexpected tensor {extra} (not part of the architecture)")));
     }
     Ok(LoadedModel { module, spec, metadata })
 }
 
+/// Copies the stored tensor `name` into `target`, checking its shape.
+fn load_tensor(tensors: &SafeTensors<'_>, name: &str, target: &Tensor) -> std::result::Result<(), String> {
+    let view = tensors.tensor(name).map_err(|_| format!("missing tensor {name}"))?;
+    let saved = decode(&view).map_err(|msg| format!("tensor {name}: {msg}"))?;
+    if saved.shape() != target.shape() {
+        return Err(format!(
+            "tensor {name} has shape {:?}, the architecture needs {:?}",
+            saved.shape(),
+            target.shape()
+        ));
+    }
+    target.assign(&saved.to_dtype(target.dtype())).map_err(|e| e.to_string()) // a mixed-type file still loads
+}
+
 /// Checks the architecture's sizes ([`crate::nn::limits`]) and that the parameters it
-/// implies number exactly the stored tensors' elements, without building anything.
+/// implies (with or without its buffers: files written before buffers were saved
+/// hold none) number exactly the stored tensors' elements, without building anything.
 /// The model may hold more than the default limit when the file itself stores that
 /// much (the file was trained with a raised limit and already sits in memory).
 fn check_against_tensors(spec: &LayerSpec, tensors: &SafeTensors<'_>) -> std::result::Result<(), String> {
@@ -150,10 +166,10 @@ fn check_against_tensors(spec: &LayerSpec, tensors: &SafeTensors<'_>) -> std::re
         .ok_or("the stored tensors' sizes overflow")?;
     let limit = crate::nn::limits::max_parameters().max(stored.saturating_mul(3));
     let footprint = spec.check_size(limit).map_err(|e| format!("architecture (rede.spec): {e}"))?;
-    if footprint.parameters != stored {
+    if footprint.parameters != stored && footprint.total() != Some(stored) {
         return Err(format!(
-            "the architecture (rede.spec) has {} parameters but the file stores {stored} values",
-            footprint.parameters
+            "the architecture (rede.spec) has {} parameters and {} buffer values but the file stores {stored} values",
+            footprint.parameters, footprint.buffers
         ));
     }
     Ok(())
