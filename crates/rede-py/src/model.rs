@@ -7,8 +7,8 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use rede::estimator::{Estimator, MlpClassifier, MlpParams, MlpRegressor};
-use rede::{Result, Tensor};
+use rede::estimator::{Estimator, MlpClassifier, MlpParams, MlpRegressor, Solver};
+use rede::{Device, Result, Tensor};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
@@ -30,6 +30,23 @@ impl NativeModel {
     }
 }
 
+/// The parameters' `device` entry ("cpu", "cuda", "cuda:N" or "auto"; default
+/// "cpu"), which `MlpParams` does not deserialize because a saved model does not
+/// keep its device. "auto" picks CUDA device 0 when present, except for L-BFGS.
+fn requested_device(params_json: &str, params: &MlpParams) -> PyResult<Device> {
+    let value: serde_json::Value =
+        serde_json::from_str(params_json).map_err(|e| PyValueError::new_err(format!("invalid parameters: {e}")))?;
+    match value.get("device").and_then(serde_json::Value::as_str).unwrap_or("cpu") {
+        "auto" if params.solver == Solver::Lbfgs => Ok(Device::Cpu),
+        "auto" => Ok(Device::cuda_if_available(0)),
+        text => {
+            let device: Device = text.parse().map_err(to_py)?;
+            device.check_available().map_err(to_py)?;
+            Ok(device)
+        }
+    }
+}
+
 #[pymethods]
 impl NativeModel {
     /// An unfitted estimator: `kind` is "classifier" or "regressor", `params_json` an MlpParams object.
@@ -38,6 +55,7 @@ impl NativeModel {
         let params: MlpParams =
             serde_json::from_str(params_json).map_err(|e| PyValueError::new_err(format!("invalid parameters: {e}")))?;
         params.validate().map_err(to_py)?;
+        let params = MlpParams { device: requested_device(params_json, &params)?, ..params };
         Ok(NativeModel::wrap(match kind {
             "classifier" => Estimator::Classifier(MlpClassifier::new(params)),
             "regressor" => Estimator::Regressor(MlpRegressor::new(params)),

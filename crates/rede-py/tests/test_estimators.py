@@ -86,6 +86,19 @@ def test_rede_extras_and_early_stopping(digits):
         rede.MLPClassifier(dropout=1.5).fit(X, y)
 
 
+def test_device_parameter(digits):
+    X, y = small_digits(digits, 300)
+    for device in ("cpu", "auto"):
+        clf = rede.MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0, device=device).fit(X, y)
+        assert clf.get_params()["device"] == device and clf.score(X, y) > 0.5
+    with pytest.raises(ValueError, match="'tpu' is not a device"):
+        rede.MLPClassifier(device="tpu").fit(X, y)
+    # This package is built without the cuda feature (or the machine has no GPU):
+    # asking for one is a clear error, not a silent fall-back to the CPU.
+    with pytest.raises(ValueError, match="cuda:0"):
+        rede.MLPClassifier(device="cuda").fit(X, y)
+
+
 def test_inputs_lists_float32_fortran_and_string_labels(digits):
     X, y = small_digits(digits, 300)
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])

@@ -30,20 +30,25 @@ def export_and_session(rede_bin, cwd: Path) -> ort.InferenceSession:
     return ort.InferenceSession(str(cwd / "model.onnx"), providers=["CPUExecutionProvider"])
 
 
+def number(cell: str) -> float:
+    """A CSV cell as the graph's float input: an empty cell is a missing value, NaN."""
+    return float(cell) if cell else float("nan")
+
+
 def onnx_inputs(session, data: Path, target: str) -> dict:
     """The graph's inputs from a CSV file: one `features` matrix, or one [N, 1] input per column."""
     header, rows = read_csv(data)
     keep = [j for j, name in enumerate(header) if name != target]
     names = [i.name for i in session.get_inputs()]
     if names == ["features"]:
-        return {"features": np.array([[float(r[j]) for j in keep] for r in rows], dtype=np.float32)}
+        return {"features": np.array([[number(r[j]) for j in keep] for r in rows], dtype=np.float32)}
     feeds = {}
     for inp in session.get_inputs():
         j = header.index(inp.name)
         if inp.type == "tensor(string)":
             feeds[inp.name] = np.array([[r[j]] for r in rows], dtype=object)
         else:
-            feeds[inp.name] = np.array([[float(r[j])] for r in rows], dtype=np.float32)
+            feeds[inp.name] = np.array([[number(r[j])] for r in rows], dtype=np.float32)
     return feeds
 
 
@@ -132,6 +137,26 @@ def test_text_columns_are_string_inputs(rede_bin, tmp_path):
     feeds = {"size": np.array([[1.0]], dtype=np.float32), "color": np.array([["purple"]], dtype=object)}
     (proba,) = session.run(["probabilities"], feeds)
     assert proba.shape == (1, 2) and abs(proba.sum() - 1) < 1e-6
+
+
+def test_imputed_missing_values_are_nan_inputs(rede_bin, tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-2, 2, size=(300, 3))
+    y = np.where(X[:, 0] + X[:, 1] > 0, "pos", "neg")
+    cells = X.round(4).astype(object)
+    gaps = rng.random(X.shape) < 0.15
+    cells[gaps] = ""
+    data = write_csv(tmp_path / "gaps.csv", ["a", "b", "c", "y"], (list(r) + [t] for r, t in zip(cells, y)))
+    train(rede_bin, tmp_path, data, "y", "--impute", "median", "--hidden", "8", "--epochs", "20")
+    proba = check_classifier(rede_bin, tmp_path, data, "y")
+    # The graph fills a NaN with the training median, as rede does: a row with a
+    # gap gives what the same row with the median written in gives.
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    row = next(i for i in range(300) if gaps[i, 0] and not gaps[i, 1:].any())
+    median = np.median(X[~gaps[:, 0], 0].round(4))
+    filled = np.array([[median, *X[row, 1:].round(4)]], dtype=np.float32)
+    (same,) = session.run(["probabilities"], {"features": filled})
+    np.testing.assert_allclose(same[0], proba[row], atol=1e-4)
 
 
 def test_python_to_onnx_matches_predict_proba(tmp_path, digits):

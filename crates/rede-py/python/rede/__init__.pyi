@@ -43,6 +43,7 @@ class _MLPBase(BaseEstimator):
         init: Union[str, dict[str, Any], None] = ...,
         standardize: bool = ...,
         model_spec: Union[str, PathLike[str], dict[str, Any], None] = ...,
+        device: str = ...,
     ) -> None: ...
     n_iter_: int
     loss_curve_: list[float]

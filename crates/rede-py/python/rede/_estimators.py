@@ -82,6 +82,10 @@ _PARAMS_DOC = """
         ``rede train --arch`` reads, or a layer spec as a dict. Its input is the
         encoded feature rows; its last layer must give one output per class
         (regression: one).
+    device : str, default="cpu"
+        Where the mini-batch solvers train: "cpu", "cuda", "cuda:N", or "auto"
+        (CUDA device 0 when present). CUDA needs a rede built with the ``cuda``
+        feature; the fitted model is the same whatever the device (rede extra).
 """
 
 
@@ -129,6 +133,7 @@ class _MLPBase(BaseEstimator):
         init=None,
         standardize=True,
         model_spec=None,
+        device="cpu",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -159,6 +164,7 @@ class _MLPBase(BaseEstimator):
         self.init = init
         self.standardize = standardize
         self.model_spec = model_spec
+        self.device = device
 
     # -- parameters -------------------------------------------------------
 
@@ -207,6 +213,7 @@ class _MLPBase(BaseEstimator):
             "activations": None if self.activations is None else list(self.activations),
             "init": init,
             "standardize": bool(self.standardize),
+            "device": str(self.device),
         }
         spec = self._layer_spec(n_features, n_outputs)
         if spec is not None:
