@@ -273,6 +273,13 @@ function drawNetwork(frame) {
   })));
   const side = frame.neuron_side;
   frame.neurons.forEach((layer, c) => layer.forEach((map, i) => drawUnit(ctx, map, side, colX(c), rowY(c, i), size)));
+  // The inputs are the chosen features, in the order the server lists them.
+  ctx.fillStyle = "#555"; ctx.font = "11px system-ui, sans-serif"; ctx.textAlign = "center";
+  S.state.config.features.forEach((name, i) => {
+    const label = (FEATURES.find((f) => f[0] === name) || [name, name])[1];
+    ctx.fillText(label, colX(0) + size / 2, rowY(0, i) + size + 11);
+  });
+  ctx.textAlign = "start";
   for (let i = 0; i < outputs; i++) {
     ctx.fillStyle = "#ddd"; ctx.fillRect(colX(columns - 1), rowY(columns - 1, i), size, size);
   }
