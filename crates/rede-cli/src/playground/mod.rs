@@ -43,6 +43,8 @@ pub fn run(args: &PlaygroundArgs) -> CliResult<()> {
     let listener = TcpListener::bind((args.host, args.port))
         .map_err(|e| CliError::new(format!("cannot listen on {}:{}: {e}", args.host, args.port)))?;
     let address = listener.local_addr().map_err(|e| CliError::new(format!("no local address: {e}")))?;
+    // Before the address is printed, so a Ctrl-C as soon as it is shown is handled.
+    let stop = interrupt::install_with("\nstopping the playground");
     let url = format!("http://{address}/");
     println!("listening on {}", url.trim_end_matches('/'));
     // Tests and scripts read the address from a pipe, which is not line-buffered.
@@ -50,7 +52,6 @@ pub fn run(args: &PlaygroundArgs) -> CliResult<()> {
     if !args.no_browser {
         open_browser(&url);
     }
-    let stop = interrupt::install_with("\nstopping the playground");
     let app = Arc::new(routes::App::new(stop));
     server::serve(listener, stop, move |request, stream| app.handle(request, stream))
         .map_err(|e| CliError::new(format!("the server stopped: {e}")))?;

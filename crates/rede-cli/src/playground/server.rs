@@ -138,6 +138,23 @@ fn connection(mut stream: TcpStream, handle: &dyn Fn(Request, TcpStream), busy: 
         Ok(request) => handle(request, stream),
         Err(response) => {
             let _ = response.send(&mut stream);
+            linger(stream);
+        }
+    }
+}
+
+/// Closes a connection whose request was refused unread: closing with unread input
+/// makes the kernel reset the connection, and the client may lose the answer with
+/// it. So the writing side is shut first and a little of the input is read away.
+fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 8192];
+    let mut left: usize = 1 << 20;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
         }
     }
 }
