@@ -168,6 +168,8 @@ fn uploads_are_read_with_the_csv_reader_and_capped() {
     assert_eq!(body["state"]["task"]["classes"], 2);
     assert_refused(server.json("POST", &path, b"a,b\n1,2\n"), 400, "three");
     assert_refused(server.json("POST", &path, b"a,b,c\n1,2\n"), 400, "uploaded file");
+    let many: String = (0..5001).map(|i| format!("{i},1,{}\n", i % 2)).collect();
+    assert_refused(server.json("POST", &path, format!("a,b,c\n{many}").as_bytes()), 400, "10 to 5000");
     // Over the cap: refused from the Content-Length alone.
     let head = format!("POST {path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n", 10 * 1024 * 1024 + 1);
     let (status, body) = server.raw(head.as_bytes());
