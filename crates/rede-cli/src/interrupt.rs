@@ -1,5 +1,6 @@
 //! Ctrl-C during `rede train`: the first press lets the current batch finish,
 //! then the run writes a checkpoint and the model so far; a second press quits at once.
+//! `rede playground` stops serving at the first press.
 
 use rede::train::{Callback, EpochRecord};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,12 +12,17 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Installs the Ctrl-C handler; the returned flag turns true at the first press.
 pub fn install() -> &'static AtomicBool {
+    install_with("\nstopping after this batch to save a checkpoint (press Ctrl-C again to quit at once)")
+}
+
+/// [`install`], printing `message` at the first press.
+pub fn install_with(message: &'static str) -> &'static AtomicBool {
     // An error means a handler is already installed, which is this one.
-    let _ = ctrlc::set_handler(|| {
+    let _ = ctrlc::set_handler(move || {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(INTERRUPTED);
         }
-        eprintln!("\nstopping after this batch to save a checkpoint (press Ctrl-C again to quit at once)");
+        eprintln!("{message}");
     });
     &STOP
 }

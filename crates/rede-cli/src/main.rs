@@ -10,6 +10,7 @@ mod inspect;
 mod interrupt;
 mod load;
 mod outputs;
+mod playground;
 mod plot;
 mod predict;
 mod progress;
@@ -45,6 +46,8 @@ enum Command {
     Search(Box<search::SearchArgs>),
     /// Export a saved model as ONNX (preprocessing included) for ONNX runtimes.
     Export(export::ExportArgs),
+    /// Serve a local web page that trains small networks live on 2-D data.
+    Playground(playground::PlaygroundArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Datasets => datasets::run(),
         Command::Search(args) => search::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Playground(args) => playground::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

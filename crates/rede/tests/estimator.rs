@@ -95,6 +95,27 @@ fn partial_fit_continues_training() {
 }
 
 #[test]
+fn set_learning_rate_applies_to_the_next_partial_fit_epochs() {
+    let d = moons();
+    let params = MlpParams { solver: Solver::Sgd, momentum: 0.0, learning_rate_init: 0.1, ..small(1) };
+    let mut clf = MlpClassifier::new(params);
+    clf.partial_fit(&d.x, &d.y).unwrap();
+    let before = clf.coefs()[0].to_vec_f64();
+    // A learning rate of almost nothing: the next epoch leaves the weights where they were.
+    clf.set_learning_rate(1e-12).unwrap();
+    clf.partial_fit(&d.x, &d.y).unwrap();
+    let after = clf.coefs()[0].to_vec_f64();
+    let moved = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(moved < 1e-6, "weights moved by {moved}");
+    // Back to a real learning rate, they move again.
+    clf.set_learning_rate(0.1).unwrap();
+    clf.partial_fit(&d.x, &d.y).unwrap();
+    let moved = after.iter().zip(&clf.coefs()[0].to_vec_f64()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(moved > 1e-4, "weights moved by only {moved}");
+    assert!(clf.set_learning_rate(0.0).is_err() && clf.set_learning_rate(f64::NAN).is_err());
+}
+
+#[test]
 fn regressor_predicts_in_the_targets_units() {
     let d = synthetic::sine(300, 0.05, &mut Rng::seed(0)).unwrap();
     // Targets far from the origin: standardizing them is what makes this easy.

@@ -77,6 +77,23 @@ macro_rules! shared_methods {
                 Ok(self)
             }
 
+            /// Sets the learning rate of the following `partial_fit` epochs, keeping the
+            /// optimizer's state (moments, velocities): for a schedule the caller drives
+            /// between `partial_fit` calls, which apply none of their own.
+            pub fn set_learning_rate(&mut self, lr: f64) -> $crate::Result<()> {
+                if !(lr > 0.0 && lr.is_finite()) {
+                    return Err($crate::Error::invalid(
+                        "set_learning_rate",
+                        format!("learning rate {lr} must be positive"),
+                    ));
+                }
+                self.inner.params.learning_rate_init = lr;
+                if let Some(optimizer) = self.inner.fitted.as_mut().and_then(|f| f.optimizer.as_mut()) {
+                    optimizer.set_learning_rate(lr);
+                }
+                Ok(())
+            }
+
             /// [`Self::partial_fit`] on a table.
             pub fn partial_fit_table(
                 &mut self,
