@@ -160,6 +160,14 @@ impl NativeModel {
         Ok(text.map(|(name, _)| name.to_string()).collect())
     }
 
+    /// Whether the fitted model fills missing numeric values (a CLI model trained
+    /// with `--impute`), so NaN inputs are allowed at prediction.
+    #[getter]
+    fn imputes(&self) -> PyResult<bool> {
+        let estimator = self.lock()?;
+        Ok(pipeline(&estimator).is_some_and(|p| p.preprocessing().impute.is_some()))
+    }
+
     /// The target column's name (None before fitting).
     #[getter]
     fn target_name(&self) -> PyResult<Option<String>> {

@@ -23,14 +23,21 @@ def has_text_columns(X: Any) -> bool:
     return _is_frame(X) and not all(_is_numeric_series(X[c]) for c in X.columns)
 
 
-def _frame_columns(est: Any, X: Any) -> tuple[list, int]:
+def _allows_nan(est: Any, reset: bool) -> bool:
+    """NaN marks a missing value only for a fitted model that imputes (trained by the
+    CLI with ``--impute``); elsewhere it is an error, as in scikit-learn's MLPs."""
+    native = getattr(est, "_native", None)
+    return not reset and native is not None and native.imputes
+
+
+def _frame_columns(est: Any, X: Any, allow_nan: bool = False) -> tuple[list, int]:
     """Named columns of a data frame: numbers as float64 arrays, the rest as text."""
     columns = []
     for name in X.columns:
         series = X[name]
         if _is_numeric_series(series):
             values = series.to_numpy(dtype=np.float64)
-            bad = ~np.isfinite(values)
+            bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
             if bad.any():
                 row = int(np.argmax(bad))
                 raise ValueError(
@@ -59,7 +66,8 @@ def features(est: Any, X: Any, *, reset: bool, y: Any = None, y_numeric: bool = 
         return _text_frame(est, X, reset=reset, y=y, y_numeric=y_numeric)
     dtypes = [np.float64, np.float32]
     if y is None:
-        X = validate_data(est, X, reset=reset, dtype=dtypes, ensure_min_samples=1)
+        finite = "allow-nan" if _allows_nan(est, reset) else True
+        X = validate_data(est, X, reset=reset, dtype=dtypes, ensure_min_samples=1, ensure_all_finite=finite)
     else:
         X, y = validate_data(est, X, y, reset=reset, dtype=dtypes, y_numeric=y_numeric)
     names = list(getattr(est, "_input_columns", None) or [])
@@ -86,7 +94,7 @@ def _text_frame(est: Any, X: Any, *, reset: bool, y: Any, y_numeric: bool):
                 f"missing {missing or 'none'}, unexpected {unexpected or 'none'}"
             )
         X = X[expected]
-    columns, n = _frame_columns(est, X)
+    columns, n = _frame_columns(est, X, _allows_nan(est, reset))
     if y is not None:
         check_consistent_length(columns[0][1], y)
         y = np.asarray(y)
