@@ -92,6 +92,7 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
 pub mod autograd;
 pub mod backend;

@@ -1,7 +1,7 @@
 //! Reverse-mode automatic differentiation over a define-by-run graph.
 //!
 //! Every differentiable op that sees an input requiring gradients records a
-//! [`Node`]: its name, its inputs and a backward rule mapping the gradient of
+//! node: its name, its inputs and a backward rule mapping the gradient of
 //! its output to gradients of its inputs. [`Tensor::backward`] visits the
 //! graph in reverse topological order and sums the gradients of tensors used
 //! more than once.

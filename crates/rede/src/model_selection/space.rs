@@ -80,7 +80,7 @@ impl SearchSpace {
     }
 
     /// Every combination of the listed values (grid search). Fails, naming the file and
-    /// the parameter, on continuous distributions, and on grids of more than [`MAX_GRID`]
+    /// the parameter, on continuous distributions, and on grids of more than `MAX_GRID` (100,000)
     /// configurations (counted before any is built).
     pub fn grid(&self) -> Result<Vec<Config>> {
         let mut size = 1usize;

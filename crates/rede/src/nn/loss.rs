@@ -183,7 +183,7 @@ pub fn huber_loss_with(prediction: &Tensor, target: &Tensor, delta: f64, reducti
     reduce_elementwise(Tensor::where_cond(&abs.lt_scalar(delta), &quadratic, &linear)?, reduction)
 }
 
-/// Σ|w| over the module's weights (not biases: see [`is_bias`]),
+/// Σ|w| over the module's weights (not biases: parameters whose last name part starts with `bias`),
 /// for L1 regularization: add `λ·l1_penalty(&model)` to the loss.
 pub fn l1_penalty<M: Module + ?Sized>(module: &M) -> Result<Tensor> {
     penalty(module, Tensor::abs)

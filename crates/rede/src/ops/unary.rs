@@ -73,7 +73,7 @@ impl Tensor {
         })
     }
 
-    /// max(x, 0). Backward: g·[y > 0] (the same mask as [x > 0]), in one fused pass.
+    /// max(x, 0). Backward: g·\[y > 0\] (the same mask as \[x > 0\]), in one fused pass.
     pub fn relu(&self) -> Tensor {
         self.unary_op(UnaryOp::Relu, "relu", |g, _, y| g.map_binary(y, BinaryOp::ReluGrad, "relu_backward"))
     }

@@ -30,7 +30,7 @@ pub enum CpuStorage {
 }
 
 /// Hands the buffer to the pool of recycled buffers, so the next kernel of
-/// the same size reuses it (see [`pool`]).
+/// the same size reuses it (see the `pool` module).
 impl Drop for CpuStorage {
     fn drop(&mut self) {
         match self {
