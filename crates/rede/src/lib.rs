@@ -97,6 +97,7 @@ pub mod autograd;
 pub mod backend;
 pub mod data;
 mod device;
+pub mod distributed;
 mod dtype;
 mod error;
 pub mod estimator;
