@@ -64,6 +64,10 @@ impl Job {
         0.0
     }
 
+    /// Leaves the job: MPI is finalized here (when the job is dropped), so that
+    /// mpirun sees the process end properly even when it exits at once.
+    fn leave(self) {}
+
     /// Makes every rank see whether all of them got `ready`: if one failed, every
     /// rank fails, rank 0 with its own error or one naming the failed ranks, so
     /// that no rank waits in a collective for one that has given up.
@@ -89,10 +93,10 @@ impl Job {
 /// Ends the run: rank 0 (or a lone process) returns `result` for the usual
 /// report; another rank that failed leaves MPI and exits with status 2 without
 /// a word, since rank 0 reports the same failure.
-pub fn finish(job: Option<Job>, result: CliResult<()>) -> CliResult<()> {
+pub fn finish<T>(job: Option<Job>, result: CliResult<T>) -> CliResult<T> {
     match job {
         Some(job) if !job.is_root() && result.is_err() => {
-            drop(job);
+            job.leave();
             std::process::exit(i32::from(BAD_INPUT))
         }
         _ => result,

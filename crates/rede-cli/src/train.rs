@@ -315,7 +315,19 @@ impl TrainArgs {
 pub fn run(args: &TrainArgs) -> CliResult<()> {
     let job = distributed::join(args.distributed)?;
     let result = train(args, job.as_ref());
-    distributed::finish(job, result)
+    // MPI is finalized before the exit, so that mpirun sees every rank end properly.
+    if distributed::finish(job, result)? == Ended::Interrupted {
+        std::process::exit(interrupt::INTERRUPTED)
+    }
+    Ok(())
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    Finished,
+    /// Ctrl-C stopped it (exit status 130).
+    Interrupted,
 }
 
 /// Everything a run needs before it trains.
@@ -349,7 +361,7 @@ fn prepare(args: &TrainArgs, quiet: bool, root: bool) -> CliResult<Setup> {
     Ok(Setup { params, architecture, split })
 }
 
-fn train(args: &TrainArgs, job: Option<&Job>) -> CliResult<()> {
+fn train(args: &TrainArgs, job: Option<&Job>) -> CliResult<Ended> {
     let root = job.is_none_or(Job::is_root);
     // Only rank 0 talks; the others would repeat it.
     let quiet = args.quiet || !root;
@@ -376,8 +388,9 @@ fn train(args: &TrainArgs, job: Option<&Job>) -> CliResult<()> {
     let model = fit(params, &split, run)?;
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
+    let ended = if record.interrupted { Ended::Interrupted } else { Ended::Finished };
     if !root {
-        return Ok(());
+        return Ok(ended);
     }
     if let Some(job) = job.filter(|_| !quiet) {
         let reducing = job.all_reduce_seconds();
@@ -389,16 +402,23 @@ fn train(args: &TrainArgs, job: Option<&Job>) -> CliResult<()> {
         );
     }
     if record.interrupted {
-        return save_interrupted(args, &model, &architecture, &split);
+        save_interrupted(args, &model, &architecture, &split)?;
+        return Ok(ended);
     }
+    save_results(args, &model, &architecture, &split)?;
+    Ok(ended)
+}
 
+/// Evaluates the model on the test part, then writes model, metrics and plots
+/// and prints the report.
+fn save_results(args: &TrainArgs, model: &Estimator, architecture: &Architecture, split: &Split) -> CliResult<()> {
     let test_name = args.test.as_ref().map_or(split.name.clone(), |p| p.display().to_string());
-    let evaluation = Evaluation::of(&model, &split.test).map_err(|e| CliError::new(format!("{test_name}: {e}")))?;
-    let metrics = metrics_json(&split, &model, &evaluation);
+    let evaluation = Evaluation::of(model, &split.test).map_err(|e| CliError::new(format!("{test_name}: {e}")))?;
+    let metrics = metrics_json(split, model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
     let plots = match args.plot_path() {
-        Some(path) => render_plots(&path, &model, &split)?,
+        Some(path) => render_plots(&path, model, split)?,
         None => Vec::new(),
     };
     let metadata = BTreeMap::from([
@@ -442,7 +462,7 @@ fn task_name(task: Task) -> &'static str {
 }
 
 /// Saves the model of a run Ctrl-C stopped (its checkpoint is written already),
-/// says how to continue, and exits with status 130.
+/// and says how to continue.
 fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architecture, split: &Split) -> CliResult<()> {
     let metadata = BTreeMap::from([
         ("rede.data".to_string(), split.name.clone()),
@@ -460,7 +480,7 @@ fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architec
         checkpoint.display(),
         checkpoint.display()
     );
-    std::process::exit(interrupt::INTERRUPTED)
+    Ok(())
 }
 
 /// How a fit runs besides its data: progress, checkpoints, and the MPI job.

@@ -113,3 +113,51 @@ fn distributed_outside_an_mpi_job_is_a_clear_error() {
     assert!(stderr.contains("mpirun -np N"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// The results table without its seconds column, which differs from run to run.
+fn results_without_seconds(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let seconds = header.iter().position(|h| *h == "seconds").unwrap();
+    text.lines()
+        .map(|line| {
+            line.split(',').enumerate().filter(|(i, _)| *i != seconds).map(|(_, f)| f).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn a_search_over_two_ranks_gives_the_table_and_model_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(dir.join("space.toml"), "hidden = [[8], [16]]\nlr = { log_uniform = [1e-3, 1e-1] }\n").unwrap();
+    let search = |ranks: Option<usize>, name: &str| {
+        let rede = cargo_bin("rede");
+        let mut cmd = match ranks {
+            Some(n) => {
+                let mut cmd = assert_cmd::Command::new("mpirun");
+                cmd.args(["--allow-run-as-root", "--oversubscribe", "-np", &n.to_string()]).arg(&rede);
+                cmd
+            }
+            None => assert_cmd::Command::new(&rede),
+        };
+        #[rustfmt::skip]
+        cmd.current_dir(dir).args(["search", "--dataset", "moons", "--space", "space.toml", "--trials", "5",
+            "--cv", "2", "--epochs", "5", "--quiet", "--results", &format!("{name}.csv"),
+            "--out", &format!("{name}.safetensors")]);
+        if ranks.is_some() {
+            cmd.arg("--distributed");
+        }
+        let out = cmd.env("RAYON_NUM_THREADS", "1").timeout(LIMIT).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let alone = search(None, "one");
+    let spread = search(Some(2), "two");
+    let table =
+        |s: &str| s.lines().take_while(|l| !l.starts_with("all trials written")).map(String::from).collect::<Vec<_>>();
+    assert_eq!(table(&alone), table(&spread), "the printed table");
+    assert_eq!(results_without_seconds(&dir.join("one.csv")), results_without_seconds(&dir.join("two.csv")));
+    assert_eq!(results_without_seconds(&dir.join("one.csv")).len(), 6, "a header and five trials");
+    assert_eq!(weights(&dir.join("one.safetensors")), weights(&dir.join("two.safetensors")), "the best model");
+}
