@@ -318,13 +318,23 @@ impl<'a> Trainer<'a> {
     /// so that every rank's schedule and stopping rule see the same figures.
     fn validate(&self, model: &mut dyn Module, validation: Option<&Dataset>) -> Result<(Option<f64>, Option<f64>)> {
         let Some(v) = validation else { return Ok((None, None)) };
-        let mut figures = [0.0; 2];
-        if self.comm.is_none_or(|c| c.is_root()) {
+        let Some(comm) = self.comm else {
             let (l, s) = evaluate(model, v, &*self.loss, self.config.task, self.config.batch_size.max(256))?;
-            figures = [l, s];
-        }
-        if let Some(comm) = self.comm {
-            comm.broadcast_f64(&mut figures, 0)?;
+            return Ok((Some(l), Some(s)));
+        };
+        let outcome = match comm.is_root() {
+            true => evaluate(model, v, &*self.loss, self.config.task, self.config.batch_size.max(256)),
+            false => Ok((0.0, 0.0)),
+        };
+        // Loss, score, and whether rank 0 failed: the others must not wait for it.
+        let mut figures = match &outcome {
+            Ok((l, s)) => [*l, *s, 0.0],
+            Err(_) => [0.0, 0.0, 1.0],
+        };
+        comm.broadcast_f64(&mut figures, 0)?;
+        if figures[2] != 0.0 {
+            outcome?;
+            return Err(Error::invalid("fit", "rank 0 could not evaluate the validation data"));
         }
         Ok((Some(figures[0]), Some(figures[1])))
     }
@@ -353,13 +363,19 @@ impl<'a> Trainer<'a> {
         epochs: &[EpochRecord],
         best_weights: Option<&[Tensor]>,
     ) -> Result<()> {
-        // The ranks hold the same run; one file is enough.
-        if self.comm.is_some_and(|c| !c.is_root()) {
-            return Ok(());
-        }
-        match &mut self.checkpoint {
+        // The ranks hold the same run: rank 0 writes the one file.
+        let written = match &mut self.checkpoint {
+            Some(_) if self.comm.is_some_and(|c| !c.is_root()) => Ok(()),
             Some((_, hook)) => hook(&Snapshot { position, model, optimizer, epochs, best_weights }),
             None => Ok(()),
+        };
+        // A failed write ends every rank's run, not only rank 0's (the others would wait for it).
+        match self.comm {
+            Some(comm) if comm.any(written.is_err())? => {
+                written?;
+                Err(Error::invalid("fit", "rank 0 could not write the checkpoint"))
+            }
+            _ => written,
         }
     }
 
