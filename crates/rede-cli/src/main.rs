@@ -3,6 +3,7 @@
 
 mod architecture;
 mod datasets;
+mod distributed;
 mod error;
 mod eval;
 mod export;

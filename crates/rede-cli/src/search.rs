@@ -1,5 +1,6 @@
 //! `rede search`: cross-validated hyperparameter search over a space file.
 
+use crate::distributed::{self, Job};
 use crate::error::CliError;
 use crate::CliResult;
 use clap::{Args, ValueEnum};
@@ -7,7 +8,9 @@ use rede::data::{self, datasets, CsvOptions, Table, Task};
 use rede::estimator::search::{apply_config, cross_validate, SEARCH_PARAMS};
 use rede::estimator::{MlpClassifier, MlpParams, MlpRegressor};
 use rede::io::StagedFiles;
-use rede::model_selection::{search, Config, SearchOptions, SearchReport, SearchSpace, Strategy, Trial};
+use rede::model_selection::{
+    search, search_distributed, Config, SearchOptions, SearchReport, SearchSpace, Strategy, Trial,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -85,14 +88,27 @@ pub struct SearchArgs {
     /// Most parameters (and buffers) one network may hold; a trial over it fails.
     #[arg(long, default_value_t = rede::nn::limits::DEFAULT_MAX_PARAMETERS, value_name = "N")]
     max_params: usize,
+    /// Spread the trials over the processes of an MPI job (`mpirun -np N rede search …
+    /// --distributed`, a build with the mpi feature); process 0 reports and writes the files.
+    #[arg(long)]
+    distributed: bool,
 }
 
 /// Runs `rede search`.
 pub fn run(args: &SearchArgs) -> CliResult<()> {
+    let job = distributed::join(args.distributed)?;
+    let result = search_run(args, job.as_ref());
+    distributed::finish(job, result)
+}
+
+/// The space and the data, checked; rank 0 alone checks the outputs it writes.
+fn prepare(args: &SearchArgs, root: bool) -> CliResult<(SearchSpace, Table, String, Task)> {
     rede::nn::limits::set_max_parameters(args.max_params);
-    let outputs: Vec<&std::path::Path> =
-        std::iter::once(&args.out).chain(&args.results).map(PathBuf::as_path).collect();
-    crate::outputs::check_writable(&outputs)?;
+    if root {
+        let outputs: Vec<&std::path::Path> =
+            std::iter::once(&args.out).chain(&args.results).map(PathBuf::as_path).collect();
+        crate::outputs::check_writable(&outputs)?;
+    }
     let source = args.space.display().to_string();
     let text = std::fs::read_to_string(&args.space).map_err(|e| CliError::new(format!("{source}: {e}")))?;
     let space = SearchSpace::from_toml(&text, &source)?;
@@ -101,6 +117,16 @@ pub fn run(args: &SearchArgs) -> CliResult<()> {
         return Err(CliError::new(format!("--cv must be at least 2, got {}", args.cv)));
     }
     let (table, target, task) = load(args)?;
+    Ok((space, table, target, task))
+}
+
+fn search_run(args: &SearchArgs, job: Option<&Job>) -> CliResult<()> {
+    let root = job.is_none_or(Job::is_root);
+    let prepared = prepare(args, root);
+    let (space, table, target, task) = match job {
+        Some(job) => job.agree(prepared)?,
+        None => prepared?,
+    };
     let base = MlpParams { max_iter: args.epochs, random_state: Some(args.seed), ..MlpParams::default() };
     let objective = |config: &Config, epochs: Option<usize>| {
         let params = apply_config(&base, config)?;
@@ -111,7 +137,8 @@ pub fn run(args: &SearchArgs) -> CliResult<()> {
     // Ctrl-C lets running trials finish, starts no new one, then saves what was found.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let planned = planned_trials(args, &space)?;
-    let progress = TrialProgress::new(planned, args.quiet);
+    // Only rank 0 talks; the others would repeat it.
+    let progress = TrialProgress::new(planned, args.quiet || !root);
     let on_trial = |t: &Trial| progress.trial_done(t);
     let options = SearchOptions {
         strategy: strategy(args.strategy),
@@ -124,7 +151,13 @@ pub fn run(args: &SearchArgs) -> CliResult<()> {
         on_trial: Some(&on_trial),
     };
     let started = Instant::now();
-    let report = search(&space, &objective, &options)?;
+    let report = match job {
+        Some(job) => search_distributed(&space, &objective, &options, job.comm())?,
+        None => search(&space, &objective, &options)?,
+    };
+    if !root {
+        return Ok(());
+    }
     let best = report.best_trial().ok_or_else(|| {
         print_table(&report, args.cv);
         CliError::new("every trial failed; see the errors above")

@@ -1,6 +1,7 @@
 //! `rede train`: fit an estimator, report on the test part, save model, metrics and plot.
 
 use crate::architecture::{Architecture, Preset, KEY_ARCHITECTURE};
+use crate::distributed::{self, Job};
 use crate::error::CliError;
 use crate::interrupt::{self, StopOnFlag};
 use crate::load::{training_split, DataOptions, Source, Split, TestPart};
@@ -151,6 +152,12 @@ pub struct TrainArgs {
     /// before anything is allocated.
     #[arg(long, default_value_t = rede::nn::limits::DEFAULT_MAX_PARAMETERS, value_name = "N")]
     pub max_params: usize,
+    /// Train data-parallel with the other processes of an MPI job
+    /// (`mpirun -np N rede train … --distributed`, a build with the mpi feature): every
+    /// process reads the same data and trains on its share of each batch; --batch-size
+    /// is each process's batch. Process 0 alone reports and writes the files.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 /// A mini-batch size.
@@ -306,10 +313,39 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
+    let job = distributed::join(args.distributed)?;
+    let result = train(args, job.as_ref());
+    // MPI is finalized before the exit, so that mpirun sees every rank end properly.
+    if distributed::finish(job, result)? == Ended::Interrupted {
+        std::process::exit(interrupt::INTERRUPTED)
+    }
+    Ok(())
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    Finished,
+    /// Ctrl-C stopped it (exit status 130).
+    Interrupted,
+}
+
+/// Everything a run needs before it trains.
+struct Setup {
+    params: MlpParams,
+    architecture: Architecture,
+    split: Split,
+}
+
+/// Checks the options and outputs and reads the data; rank 0 alone checks the
+/// outputs, since it alone writes them.
+fn prepare(args: &TrainArgs, quiet: bool, root: bool) -> CliResult<Setup> {
     rede::nn::limits::set_max_parameters(args.max_params);
     let mut params = args.params()?;
     let architecture = args.architecture()?;
-    check_outputs(args)?;
+    if root {
+        check_outputs(args)?;
+    }
     let task = match args.task {
         TaskArg::Auto => None,
         TaskArg::Classification => Some(Task::Classification),
@@ -317,13 +353,25 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     };
     let test_part = TestPart { file: args.test.as_deref(), fraction: args.test_fraction, seed: args.seed };
     let source = args.source()?;
-    let reading = progress::loading(args.quiet, &describe_source(&source));
+    let reading = progress::loading(quiet, &describe_source(&source));
     let split = training_split(&source, &test_part, task)?;
     drop(reading);
     params.model = architecture.layer_spec(&split)?;
     params.image_channels = architecture.image_channels();
+    Ok(Setup { params, architecture, split })
+}
+
+fn train(args: &TrainArgs, job: Option<&Job>) -> CliResult<Ended> {
+    let root = job.is_none_or(Job::is_root);
+    // Only rank 0 talks; the others would repeat it.
+    let quiet = args.quiet || !root;
+    let setup = prepare(args, quiet, root);
+    let Setup { params, architecture, split } = match job {
+        Some(job) => job.agree(setup)?,
+        None => setup?,
+    };
     let unit = if params.solver == Solver::Lbfgs { "evaluation" } else { "epoch" };
-    if !args.quiet {
+    if !quiet {
         eprintln!(
             "training a {} ({}) on {} ({} train rows, {} test rows)",
             task_name(split.task),
@@ -333,23 +381,44 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             split.test.n_rows()
         );
     }
-    let mut progress = Progress::new(args.quiet, args.epochs, unit);
+    let mut progress = Progress::new(quiet, args.epochs, unit);
     let plan = args.checkpoints(&split, &architecture);
     let mut callback = StopOnFlag { inner: &mut progress, flag: interrupt::install() };
-    let model = fit(params, &split, &mut callback, plan.as_ref(), args.resume.as_deref())?;
+    let run = Run { callback: &mut callback, plan: plan.as_ref(), resume: args.resume.as_deref(), job };
+    let model = fit(params, &split, run)?;
     let record = model.record().clone();
     progress.finish(record.n_iter, record.seconds);
-    if record.interrupted {
-        return save_interrupted(args, &model, &architecture, &split);
+    let ended = if record.interrupted { Ended::Interrupted } else { Ended::Finished };
+    if !root {
+        return Ok(ended);
     }
+    if let Some(job) = job.filter(|_| !quiet) {
+        let reducing = job.all_reduce_seconds();
+        eprintln!(
+            "{} processes; all-reduce took {reducing:.2} s of {:.2} s training ({:.1}%) on rank 0",
+            job.comm().size(),
+            record.seconds,
+            100.0 * reducing / record.seconds.max(1e-9)
+        );
+    }
+    if record.interrupted {
+        save_interrupted(args, &model, &architecture, &split)?;
+        return Ok(ended);
+    }
+    save_results(args, &model, &architecture, &split)?;
+    Ok(ended)
+}
 
+/// Evaluates the model on the test part, then writes model, metrics and plots
+/// and prints the report.
+fn save_results(args: &TrainArgs, model: &Estimator, architecture: &Architecture, split: &Split) -> CliResult<()> {
     let test_name = args.test.as_ref().map_or(split.name.clone(), |p| p.display().to_string());
-    let evaluation = Evaluation::of(&model, &split.test).map_err(|e| CliError::new(format!("{test_name}: {e}")))?;
-    let metrics = metrics_json(&split, &model, &evaluation);
+    let evaluation = Evaluation::of(model, &split.test).map_err(|e| CliError::new(format!("{test_name}: {e}")))?;
+    let metrics = metrics_json(split, model, &evaluation);
 
     // Everything is computed before anything is written: a failure above leaves the user's files alone.
     let plots = match args.plot_path() {
-        Some(path) => render_plots(&path, &model, &split)?,
+        Some(path) => render_plots(&path, model, split)?,
         None => Vec::new(),
     };
     let metadata = BTreeMap::from([
@@ -393,7 +462,7 @@ fn task_name(task: Task) -> &'static str {
 }
 
 /// Saves the model of a run Ctrl-C stopped (its checkpoint is written already),
-/// says how to continue, and exits with status 130.
+/// and says how to continue.
 fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architecture, split: &Split) -> CliResult<()> {
     let metadata = BTreeMap::from([
         ("rede.data".to_string(), split.name.clone()),
@@ -411,25 +480,33 @@ fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architec
         checkpoint.display(),
         checkpoint.display()
     );
-    std::process::exit(interrupt::INTERRUPTED)
+    Ok(())
+}
+
+/// How a fit runs besides its data: progress, checkpoints, and the MPI job.
+struct Run<'a> {
+    callback: &'a mut dyn Callback,
+    plan: Option<&'a Checkpoints>,
+    resume: Option<&'a Path>,
+    job: Option<&'a Job>,
 }
 
 /// Fits the estimator (from a checkpoint with `resume`); errors name the data.
-fn fit(
-    params: MlpParams,
-    split: &Split,
-    callback: &mut dyn Callback,
-    plan: Option<&Checkpoints>,
-    resume: Option<&Path>,
-) -> CliResult<Estimator> {
+fn fit(params: MlpParams, split: &Split, run: Run) -> CliResult<Estimator> {
     let (train, target, prep) = (&split.train, split.target.as_str(), split.preprocessing.clone());
+    let Run { callback, plan, resume, job } = run;
     // Both estimators have the same fitting methods; this runs the right one.
     macro_rules! fit_into {
         ($estimator:expr, $variant:path) => {{
             let mut estimator = $estimator;
-            match plan {
-                Some(plan) => estimator.fit_table_checkpointed(train, target, callback, plan, resume).map(|_| ()),
-                None => estimator.fit_table_with(train, target, callback).map(|_| ()),
+            match (plan, job) {
+                (_, Some(job)) => {
+                    estimator.fit_table_distributed(train, target, callback, plan, resume, job.comm()).map(|_| ())
+                }
+                (Some(plan), None) => {
+                    estimator.fit_table_checkpointed(train, target, callback, plan, resume).map(|_| ())
+                }
+                (None, None) => estimator.fit_table_with(train, target, callback).map(|_| ()),
             }
             .map(|()| $variant(estimator))
         }};

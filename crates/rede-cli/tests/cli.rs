@@ -379,3 +379,13 @@ fn a_device_that_cannot_be_used_stops_training_with_the_reason() {
         assert!(train(device).status.success(), "--device {device}");
     }
 }
+
+/// Without the mpi feature `--distributed` is refused at once, not trained alone.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_in_a_build_without_mpi_is_a_clear_error() {
+    let s = Scratch::new();
+    let line = s.fails(&["train", "--dataset", "digits", "--distributed", "--quiet"]);
+    assert!(line.contains("--features mpi"), "{line}");
+    assert!(!s.path("model.safetensors").exists());
+}

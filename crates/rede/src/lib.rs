@@ -98,6 +98,7 @@ pub mod autograd;
 pub mod backend;
 pub mod data;
 mod device;
+pub mod distributed;
 mod dtype;
 mod error;
 pub mod estimator;

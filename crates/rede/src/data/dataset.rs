@@ -53,7 +53,7 @@ impl Dataset {
             Some(r) => r.permutation(self.len()),
             None => (0..self.len()).collect(),
         };
-        Ok(Batches { data: self, order, batch_size, drop_last, next: 0 })
+        Ok(Batches { data: self, order, batch_size, drop_last, next: 0, shard: (0, 1) })
     }
 }
 
@@ -61,6 +61,14 @@ impl Batches<'_> {
     /// The same batches from batch `batch` (0-based) on, the earlier ones not gathered.
     pub fn skip_to(mut self, batch: usize) -> Self {
         self.next = batch.saturating_mul(self.batch_size).min(self.order.len());
+        self
+    }
+
+    /// The same batches, each cut to the slice rank `rank` of `size` trains on
+    /// (contiguous, sizes differing by at most one; possibly empty): together the
+    /// ranks' slices of a batch are the whole batch.
+    pub fn shard(mut self, rank: usize, size: usize) -> Self {
+        self.shard = (rank, size.max(1));
         self
     }
 }
@@ -72,6 +80,8 @@ pub struct Batches<'a> {
     batch_size: usize,
     drop_last: bool,
     next: usize,
+    /// This rank and the number of ranks the batches are split over.
+    shard: (usize, usize),
 }
 
 impl Iterator for Batches<'_> {
@@ -83,7 +93,8 @@ impl Iterator for Batches<'_> {
             return None;
         }
         let end = (self.next + self.batch_size).min(self.order.len());
-        let batch = self.data.subset(&self.order[self.next..end]);
+        let part = crate::distributed::shard_range(end - self.next, self.shard.0, self.shard.1);
+        let batch = self.data.subset(&self.order[self.next + part.start..self.next + part.end]);
         self.next = end;
         Some(batch.map(|d| (d.x, d.y)))
     }

@@ -65,7 +65,28 @@ macro_rules! shared_methods {
                 plan: &$crate::estimator::Checkpoints,
                 resume: Option<&std::path::Path>,
             ) -> $crate::Result<&mut Self> {
-                self.inner.fit_checkpointed(table, target, Some(callback), Some(plan), resume)?;
+                let hooks = $crate::estimator::mlp::Hooks { callback: Some(callback), plan: Some(plan), comm: None };
+                self.inner.fit_checkpointed(table, target, hooks, resume)?;
+                Ok(self)
+            }
+
+            /// [`Self::fit_table_checkpointed`] data-parallel with the other ranks of
+            /// `comm`, which run the same fit on the same table: `batch_size` is each
+            /// rank's batch (auto: 200), the trainer's global batch that times the
+            /// ranks; every rank ends with the same weights (see
+            /// [`crate::train::Trainer::with_communicator`]). Only rank 0 writes
+            /// checkpoints; `callback` hears of every epoch on every rank.
+            pub fn fit_table_distributed(
+                &mut self,
+                table: &$crate::data::Table,
+                target: &str,
+                callback: &mut dyn $crate::train::Callback,
+                plan: Option<&$crate::estimator::Checkpoints>,
+                resume: Option<&std::path::Path>,
+                comm: &dyn $crate::distributed::Communicator,
+            ) -> $crate::Result<&mut Self> {
+                let hooks = $crate::estimator::mlp::Hooks { callback: Some(callback), plan, comm: Some(comm) };
+                self.inner.fit_checkpointed(table, target, hooks, resume)?;
                 Ok(self)
             }
 

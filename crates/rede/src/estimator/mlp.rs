@@ -6,6 +6,7 @@ use super::input::{check_table, tensor_feature_names, tensor_table, TENSOR_TARGE
 use super::persist::Parts;
 use super::{LearningRate, MlpParams, Solver};
 use crate::data::{self, Dataset, FeaturePipeline, PipelineOptions, Preprocessing, Table, UnknownCategory};
+use crate::distributed::Communicator;
 use crate::nn::{loss, LayerSpec, Module};
 use crate::optim::{self, Lbfgs, LbfgsConfig, LineSearch, Optimizer};
 use crate::train::{Callback, EarlyStopping, EpochRecord, Monitor, Start, TrainConfig, Trainer};
@@ -79,6 +80,15 @@ pub(crate) struct Mlp {
     pub(crate) metadata: BTreeMap<String, String>,
 }
 
+/// What a fit reports to and runs with besides the data: progress callback,
+/// checkpoint plan, and the other ranks of a data-parallel run.
+#[derive(Default)]
+pub(crate) struct Hooks<'a> {
+    pub(crate) callback: Option<&'a mut dyn Callback>,
+    pub(crate) plan: Option<&'a Checkpoints>,
+    pub(crate) comm: Option<&'a dyn Communicator>,
+}
+
 /// Forwards the trainer's calls (and its question whether to stop) to a caller's callback.
 struct Forward<'a>(&'a mut dyn Callback);
 
@@ -114,23 +124,28 @@ impl Mlp {
 
     /// Fits from scratch on `table`, predicting column `target`.
     pub(crate) fn fit_table(&mut self, table: &Table, target: &str, callback: Option<&mut dyn Callback>) -> Result<()> {
-        self.fit_checkpointed(table, target, callback, None, None)
+        self.fit_checkpointed(table, target, Hooks { callback, ..Hooks::default() }, None)
     }
 
-    /// Fits on `table`, writing checkpoints as `plan` says, from scratch or from
-    /// the checkpoint file `resume`.
+    /// Fits on `table`, writing checkpoints as `hooks.plan` says, from scratch or
+    /// from the checkpoint file `resume`, data-parallel with `hooks.comm`'s ranks.
     pub(crate) fn fit_checkpointed(
         &mut self,
         table: &Table,
         target: &str,
-        callback: Option<&mut dyn Callback>,
-        plan: Option<&Checkpoints>,
+        hooks: Hooks,
         resume: Option<&Path>,
     ) -> Result<()> {
         const OP: &str = "fit";
         self.params.validate()?;
         check_table(OP, table, target)?;
-        if self.params.solver == Solver::Lbfgs && (plan.is_some() || resume.is_some()) {
+        if self.params.solver == Solver::Lbfgs && hooks.comm.is_some() {
+            return Err(Error::invalid(
+                OP,
+                "distributed training needs a mini-batch solver (sgd, adam, rmsprop or adamw), not lbfgs",
+            ));
+        }
+        if self.params.solver == Solver::Lbfgs && (hooks.plan.is_some() || resume.is_some()) {
             return Err(Error::invalid(
                 OP,
                 "checkpoints need a mini-batch solver (sgd, adam, rmsprop or adamw), not lbfgs",
@@ -148,8 +163,8 @@ impl Mlp {
             }
         };
         match self.params.solver {
-            Solver::Lbfgs => self.run_lbfgs(&data, callback)?,
-            _ => self.run_epochs(&data, self.params.max_iter, true, callback, plan, start)?,
+            Solver::Lbfgs => self.run_lbfgs(&data, hooks.callback)?,
+            _ => self.run_epochs(&data, self.params.max_iter, true, hooks, start)?,
         }
         self.record.seconds = started.elapsed().as_secs_f64();
         Ok(())
@@ -189,7 +204,7 @@ impl Mlp {
                 data
             }
         };
-        self.run_epochs(&data, 1, false, None, None, Start::default())
+        self.run_epochs(&data, 1, false, Hooks::default(), Start::default())
     }
 
     pub(crate) fn fit_tensors(&mut self, x: &Tensor, y: &Tensor, callback: Option<&mut dyn Callback>) -> Result<()> {
@@ -274,20 +289,15 @@ impl Mlp {
 
     /// Runs up to `epochs` epochs of the mini-batch solver; `full` is a whole
     /// fit (validation split, stopping rule, schedule) rather than one `partial_fit` epoch.
-    fn run_epochs(
-        &mut self,
-        data: &Dataset,
-        epochs: usize,
-        full: bool,
-        callback: Option<&mut dyn Callback>,
-        plan: Option<&Checkpoints>,
-        start: Start,
-    ) -> Result<()> {
+    fn run_epochs(&mut self, data: &Dataset, epochs: usize, full: bool, hooks: Hooks, start: Start) -> Result<()> {
+        let Hooks { callback, plan, comm } = hooks;
         let p = self.params.clone();
         let task = self.train_task();
         let (train, validation) =
             if full && p.early_stopping { self.validation_split(data)? } else { (data.clone(), None) };
-        let batch = p.batch_size.unwrap_or(200).clamp(1, train.len());
+        // `batch_size` is each rank's batch; the trainer takes the global one.
+        let ranks = comm.map_or(1, |c| c.size());
+        let batch = p.batch_size.unwrap_or(200).saturating_mul(ranks).clamp(1, train.len());
         let monitor = if p.early_stopping { Monitor::ValScore } else { Monitor::TrainLoss };
         // scikit-learn stops once the no-improvement count exceeds n_iter_no_change.
         let stopping = EarlyStopping {
@@ -320,6 +330,9 @@ impl Mlp {
         }
         if let Some(cb) = callback {
             trainer = trainer.with_callback(Forward(cb));
+        }
+        if let Some(comm) = comm {
+            trainer = trainer.with_communicator(comm);
         }
         let Fitted { pipeline, model, optimizer, seed } = fitted;
         if let Some(plan) = plan {

@@ -3,8 +3,9 @@
 
 mod folds;
 mod search;
+mod share;
 mod space;
 
 pub use folds::{cross_val_score, KFold, StratifiedKFold};
-pub use search::{search, Evaluation, Objective, SearchOptions, SearchReport, Strategy, Trial};
+pub use search::{search, search_distributed, Evaluation, Objective, SearchOptions, SearchReport, Strategy, Trial};
 pub use space::{Config, Distribution, SearchSpace};

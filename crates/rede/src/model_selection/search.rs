@@ -2,6 +2,7 @@
 //! through an [`Objective`]), record failures without stopping, pick the best.
 
 use super::{Config, SearchSpace};
+use crate::distributed::Communicator;
 use crate::{Error, Result};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -127,6 +128,29 @@ impl SearchReport {
 /// Runs the search. A configuration whose evaluation fails or gives a
 /// non-finite score is recorded as failed; the search goes on.
 pub fn search(space: &SearchSpace, objective: &dyn Objective, options: &SearchOptions<'_>) -> Result<SearchReport> {
+    search_on(space, objective, options, None)
+}
+
+/// [`search`] spread over the ranks of `comm`, which all call it with the same
+/// space, objective and options: each rank runs whole trials (the k-th of every
+/// round on rank k mod size), and after each round the ranks share their trials,
+/// so every rank returns the report a single process would (but for the seconds).
+/// `on_trial` hears of another rank's trials at the end of the round.
+pub fn search_distributed(
+    space: &SearchSpace,
+    objective: &dyn Objective,
+    options: &SearchOptions<'_>,
+    comm: &dyn Communicator,
+) -> Result<SearchReport> {
+    search_on(space, objective, options, Some(comm))
+}
+
+fn search_on(
+    space: &SearchSpace,
+    objective: &dyn Objective,
+    options: &SearchOptions<'_>,
+    comm: Option<&dyn Communicator>,
+) -> Result<SearchReport> {
     let configs = match options.strategy {
         Strategy::Grid => space.grid()?,
         Strategy::Random | Strategy::Halving => space.sample(options.n_trials, options.seed),
@@ -137,7 +161,7 @@ pub fn search(space: &SearchSpace, objective: &dyn Objective, options: &SearchOp
     let mut report = SearchReport { trials: Vec::new(), best: None, interrupted: false };
     if options.strategy != Strategy::Halving {
         let candidates: Vec<(usize, Config)> = configs.into_iter().enumerate().collect();
-        run_round(&candidates, 0, None, objective, options, &mut report);
+        run_round(&candidates, (0, None), objective, options, comm, &mut report)?;
         report.best = best_of(&report.trials, 0);
         return Ok(report);
     }
@@ -147,7 +171,7 @@ pub fn search(space: &SearchSpace, objective: &dyn Objective, options: &SearchOp
     let mut survivors: Vec<(usize, Config)> = configs.into_iter().enumerate().collect();
     let (mut round, mut budget) = (0, options.min_epochs);
     loop {
-        run_round(&survivors, round, Some(budget), objective, options, &mut report);
+        run_round(&survivors, (round, Some(budget)), objective, options, comm, &mut report)?;
         let mut ranked: Vec<&Trial> = report.trials.iter().filter(|t| t.round == round && t.error.is_none()).collect();
         ranked.sort_by(|a, b| b.mean.total_cmp(&a.mean));
         let keep = survivors.len().div_ceil(3);
@@ -167,17 +191,20 @@ fn best_of(trials: &[Trial], round: usize) -> Option<usize> {
         .max_by(|&a, &b| trials[a].mean.total_cmp(&trials[b].mean))
 }
 
+/// Runs a round's candidates (this rank's share of them with `comm`) at `(round, budget)`.
 fn run_round(
     candidates: &[(usize, Config)],
-    round: usize,
-    budget: Option<usize>,
+    (round, budget): (usize, Option<usize>),
     objective: &dyn Objective,
     options: &SearchOptions<'_>,
+    comm: Option<&dyn Communicator>,
     report: &mut SearchReport,
-) {
+) -> Result<()> {
+    let (rank, size) = comm.map_or((0, 1), |c| (c.rank(), c.size()));
+    let mine: Vec<&(usize, Config)> = candidates.iter().skip(rank).step_by(size).collect();
     let done = Mutex::new(Vec::new());
     let stopped = || options.stop.is_some_and(|s| s.load(Ordering::SeqCst));
-    let run = |(id, config): &(usize, Config)| {
+    let run = |&(id, config): &&(usize, Config)| {
         if stopped() {
             return;
         }
@@ -188,14 +215,21 @@ fn run_round(
         done.lock().expect("trial list lock poisoned").push(trial);
     };
     if options.parallel {
-        candidates.par_iter().for_each(run);
+        mine.par_iter().for_each(run);
     } else {
-        candidates.iter().for_each(run);
+        mine.iter().for_each(run);
     }
     let mut finished = done.into_inner().expect("trial list lock poisoned");
+    if let Some(comm) = comm {
+        finished = super::share::share_trials(comm, candidates, &finished, (round, budget))?;
+        if let Some(cb) = options.on_trial {
+            finished.iter().filter(|t| !mine.iter().any(|(id, _)| *id == t.id)).for_each(cb);
+        }
+    }
     finished.sort_by_key(|t| t.id);
     report.interrupted |= finished.len() < candidates.len();
     report.trials.extend(finished);
+    Ok(())
 }
 
 fn run_trial(id: usize, config: &Config, round: usize, budget: Option<usize>, objective: &dyn Objective) -> Trial {

@@ -4,6 +4,7 @@
 use super::early_stop::Tracker;
 use super::{metrics, Callback, EarlyStopping, Monitor};
 use crate::data::{stratified_split, train_test_split, Dataset};
+use crate::distributed::{reduce_step, sync_parameters, Communicator};
 use crate::nn::Module;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::parallel::on_pool;
@@ -149,6 +150,7 @@ pub struct Trainer<'a> {
     callbacks: Vec<Box<dyn Callback + 'a>>,
     checkpoint: Option<(Option<usize>, CheckpointFn<'a>)>,
     start: Start,
+    comm: Option<&'a dyn Communicator>,
 }
 
 impl<'a> Trainer<'a> {
@@ -162,6 +164,7 @@ impl<'a> Trainer<'a> {
             callbacks: Vec::new(),
             checkpoint: None,
             start: Start::default(),
+            comm: None,
         }
     }
 
@@ -187,6 +190,20 @@ impl<'a> Trainer<'a> {
     /// stops the run, so it can write a checkpoint.
     pub fn with_checkpoint(mut self, every: Option<usize>, hook: impl FnMut(&Snapshot) -> Result<()> + 'a) -> Self {
         self.checkpoint = Some((every, Box::new(hook)));
+        self
+    }
+
+    /// Trains data-parallel with the other ranks of `comm`, which must run the same
+    /// fit on the same data with the same settings. `batch_size` is then the global
+    /// batch: every rank shuffles the rows alike and computes on its slice of each
+    /// batch, and one all-reduce per step sums the gradients (weighted by the slices'
+    /// sizes), so the run follows that of one process with the whole batch. Rank 0's
+    /// parameters are given to all ranks first; rank 0 alone evaluates the
+    /// validation data and writes checkpoints, and its figures and decisions (early
+    /// stopping, stop requests from any rank) are shared, so every rank's schedule
+    /// and stopping rule agree.
+    pub fn with_communicator(mut self, comm: &'a dyn Communicator) -> Self {
+        self.comm = Some(comm);
         self
     }
 
@@ -217,6 +234,9 @@ impl<'a> Trainer<'a> {
         let train = train.to_device(device)?;
         let validation = validation.map(|v| v.to_device(device)).transpose()?;
         let validation = validation.as_ref();
+        if let Some(comm) = self.comm {
+            sync_parameters(comm, &model.parameters())?;
+        }
         let mut tracker = self.config.early_stopping.map(Tracker::new);
         let start = std::mem::take(&mut self.start);
         let mut best_weights = start.best_weights;
@@ -241,13 +261,7 @@ impl<'a> Trainer<'a> {
             };
             position = Position { epochs_done: epoch, ..Position::default() };
             let seconds = started.elapsed().as_secs_f64();
-            let (val_loss, val_score) = match validation {
-                Some(v) => {
-                    let (l, s) = evaluate(model, v, &*self.loss, self.config.task, self.config.batch_size.max(256))?;
-                    (Some(l), Some(s))
-                }
-                None => (None, None),
-            };
+            let (val_loss, val_score) = self.validate(model, validation)?;
             let record = EpochRecord { epoch, train_loss, val_loss, val_score, lr, seconds };
             for cb in &mut self.callbacks {
                 cb.on_epoch_end(&record);
@@ -262,7 +276,7 @@ impl<'a> Trainer<'a> {
                     best_weights = Some(model.parameters().iter().map(Tensor::copy).collect());
                 }
                 history.best_epoch = t.best_epoch;
-                if t.should_stop() {
+                if self.agree(t.should_stop())? {
                     history.stopped_early = true;
                     break;
                 }
@@ -270,7 +284,7 @@ impl<'a> Trainer<'a> {
             if history.interrupted.is_some() {
                 break;
             }
-            let stop = self.stop_requested();
+            let stop = self.any_stop_requested()?;
             let due = self.checkpoint.as_ref().and_then(|c| c.0).is_some_and(|every| epoch % every == 0);
             if (stop || due) && epoch < self.config.epochs {
                 self.write_checkpoint(position, model, optimizer, &finished, best_weights.as_deref())?;
@@ -300,6 +314,47 @@ impl<'a> Trainer<'a> {
         }
     }
 
+    /// Loss and score on the validation data: evaluated by rank 0 alone and shared,
+    /// so that every rank's schedule and stopping rule see the same figures.
+    fn validate(&self, model: &mut dyn Module, validation: Option<&Dataset>) -> Result<(Option<f64>, Option<f64>)> {
+        let Some(v) = validation else { return Ok((None, None)) };
+        let Some(comm) = self.comm else {
+            let (l, s) = evaluate(model, v, &*self.loss, self.config.task, self.config.batch_size.max(256))?;
+            return Ok((Some(l), Some(s)));
+        };
+        let outcome = match comm.is_root() {
+            true => evaluate(model, v, &*self.loss, self.config.task, self.config.batch_size.max(256)),
+            false => Ok((0.0, 0.0)),
+        };
+        // Loss, score, and whether rank 0 failed: the others must not wait for it.
+        let mut figures = match &outcome {
+            Ok((l, s)) => [*l, *s, 0.0],
+            Err(_) => [0.0, 0.0, 1.0],
+        };
+        comm.broadcast_f64(&mut figures, 0)?;
+        if figures[2] != 0.0 {
+            outcome?;
+            return Err(Error::invalid("fit", "rank 0 could not evaluate the validation data"));
+        }
+        Ok((Some(figures[0]), Some(figures[1])))
+    }
+
+    /// Rank 0's `decision`, on every rank (as it is without a communicator).
+    fn agree(&self, decision: bool) -> Result<bool> {
+        match self.comm {
+            Some(comm) => comm.broadcast_bool(decision, 0),
+            None => Ok(decision),
+        }
+    }
+
+    /// Whether a callback on any rank asks to end training.
+    fn any_stop_requested(&self) -> Result<bool> {
+        match self.comm {
+            Some(comm) => comm.any(self.stop_requested()),
+            None => Ok(self.stop_requested()),
+        }
+    }
+
     fn write_checkpoint(
         &mut self,
         position: Position,
@@ -308,9 +363,19 @@ impl<'a> Trainer<'a> {
         epochs: &[EpochRecord],
         best_weights: Option<&[Tensor]>,
     ) -> Result<()> {
-        match &mut self.checkpoint {
+        // The ranks hold the same run: rank 0 writes the one file.
+        let written = match &mut self.checkpoint {
+            Some(_) if self.comm.is_some_and(|c| !c.is_root()) => Ok(()),
             Some((_, hook)) => hook(&Snapshot { position, model, optimizer, epochs, best_weights }),
             None => Ok(()),
+        };
+        // A failed write ends every rank's run, not only rank 0's (the others would wait for it).
+        match self.comm {
+            Some(comm) if comm.any(written.is_err())? => {
+                written?;
+                Err(Error::invalid("fit", "rank 0 could not write the checkpoint"))
+            }
+            _ => written,
         }
     }
 
@@ -348,9 +413,11 @@ impl<'a> Trainer<'a> {
     ) -> Result<EpochEnd> {
         model.set_training(true);
         let mut rng = epoch_rng(self.config.seed, epoch);
+        let (rank, size) = self.comm.map_or((0, 1), |c| (c.rank(), c.size()));
         let batches = train
             .batches(self.config.batch_size, self.config.shuffle.then_some(&mut rng), self.config.drop_last)?
-            .skip_to(from.batches_done);
+            .skip_to(from.batches_done)
+            .shard(rank, size);
         let n_batches = if self.config.drop_last {
             train.len() / self.config.batch_size
         } else {
@@ -359,23 +426,22 @@ impl<'a> Trainer<'a> {
         let (mut total, mut seen) = (from.loss_sum, from.samples);
         for (i, batch) in batches.enumerate().map(|(i, b)| (i + from.batches_done, b)) {
             let (x, y) = batch?;
-            let value = {
-                let (loss, penalty) = (&self.loss, self.penalty.as_ref());
-                on_pool(|| step(loss, penalty, &*model, &mut *optimizer, &x, &y))
-            }?;
+            // The global batch's rows; this rank's slice of them is `x`.
+            let rows = self.config.batch_size.min(train.len() - i * self.config.batch_size);
+            let (value, stop) = self.step(model, optimizer, &x, &y, rows)?;
             if !value.is_finite() {
                 return Err(Error::invalid(
                     "fit",
                     format!("the loss became {value} at epoch {epoch}, batch {}; try a lower learning rate or check the inputs for extreme values", i + 1),
                 ));
             }
-            total += value * x.shape()[0] as f64;
-            seen += x.shape()[0];
+            total += value * rows as f64;
+            seen += rows;
             for cb in &mut self.callbacks {
                 cb.on_batch_end(epoch, i + 1, n_batches, value);
             }
             // After the last batch the epoch is whole: it ends normally, and the run stops after it.
-            if i + 1 < n_batches && self.stop_requested() {
+            if i + 1 < n_batches && stop {
                 model.set_training(false);
                 let at = Position { epochs_done: epoch - 1, batches_done: i + 1, loss_sum: total, samples: seen };
                 return Ok(EpochEnd::Stopped(at));
@@ -383,6 +449,35 @@ impl<'a> Trainer<'a> {
         }
         model.set_training(false);
         Ok(EpochEnd::Finished(if seen == 0 { 0.0 } else { total / seen as f64 }))
+    }
+
+    /// One step on this rank's slice `x`, `y` of a global batch of `rows` rows:
+    /// alone, forward, backward and update; with a communicator, the gradients are
+    /// summed over the ranks between backward and update. Returns the batch loss
+    /// and whether to stop after it (a callback's request, on any rank).
+    fn step(
+        &self,
+        model: &dyn Module,
+        optimizer: &mut dyn Optimizer,
+        x: &Tensor,
+        y: &Tensor,
+        rows: usize,
+    ) -> Result<(f64, bool)> {
+        let (loss, penalty) = (&self.loss, self.penalty.as_ref());
+        let Some(comm) = self.comm else {
+            let value = on_pool(|| step(loss, penalty, model, &mut *optimizer, x, y))?;
+            return Ok((value, self.stop_requested()));
+        };
+        optimizer.zero_grad();
+        let local = x.shape()[0];
+        // An empty slice (a last batch smaller than the ranks) contributes nothing.
+        let value = if local == 0 { 0.0 } else { on_pool(|| forward_backward(loss, penalty, model, x, y))? };
+        let weight = local as f64 / rows.max(1) as f64;
+        let (value, stop) = reduce_step(comm, &model.parameters(), weight, value, self.stop_requested())?;
+        if value.is_finite() {
+            on_pool(|| optimizer.step())?;
+        }
+        Ok((value, stop))
     }
 }
 
@@ -412,6 +507,21 @@ fn step(
     y: &Tensor,
 ) -> Result<f64> {
     optimizer.zero_grad();
+    let value = forward_backward(loss, penalty, model, x, y)?;
+    if value.is_finite() {
+        optimizer.step()?;
+    }
+    Ok(value)
+}
+
+/// Forward, loss and (unless the loss is not finite) backward. Returns the loss.
+fn forward_backward(
+    loss: &LossFn,
+    penalty: Option<&PenaltyFn>,
+    model: &dyn Module,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<f64> {
     let mut total = loss(&model.forward(x)?, y)?;
     if let Some(p) = penalty {
         total = total.add(&p(model)?)?;
@@ -419,7 +529,6 @@ fn step(
     let value = total.item()?;
     if value.is_finite() {
         total.backward()?;
-        optimizer.step()?;
     }
     Ok(value)
 }
