@@ -469,8 +469,8 @@ fn save_interrupted(args: &TrainArgs, model: &Estimator, architecture: &Architec
         (KEY_ARCHITECTURE.to_string(), architecture.name()),
     ]);
     match model {
-        Estimator::Classifier(c) => c.save(&args.out, &metadata)?,
-        Estimator::Regressor(r) => r.save(&args.out, &metadata)?,
+        Estimator::Classifier(c) => c.save_with_metadata(&args.out, &metadata)?,
+        Estimator::Regressor(r) => r.save_with_metadata(&args.out, &metadata)?,
     }
     let checkpoint = args.checkpoint_path();
     eprintln!(

@@ -192,7 +192,7 @@ fn image_specs_scale_each_channel_as_a_whole() {
     std::fs::write(dir.path().join("conv.toml"), CONV_TOML).unwrap();
     let args = ["train", "--dataset", "digits", "--model-spec", "conv.toml", "--epochs", "1", "--no-plot", "--quiet"];
     ok(dir.path(), &args);
-    let model = rede::estimator::Estimator::load(&dir.path().join("model.safetensors")).unwrap();
+    let model = rede::estimator::Estimator::load(dir.path().join("model.safetensors")).unwrap();
     assert_eq!(model.params().image_channels, Some(1));
     // Every pixel at the same value: one mean and deviation for the channel map them all alike.
     let pipeline = model.pipeline();

@@ -54,13 +54,13 @@ fn ctrl_c_saves_a_checkpoint_and_resume_matches_the_uninterrupted_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("--resume cut.ckpt.safetensors"), "{stderr}");
-    let so_far = Estimator::load(&dir.join("cut.safetensors")).unwrap();
+    let so_far = Estimator::load(dir.join("cut.safetensors")).unwrap();
     let epochs_done = so_far.record().n_iter;
     assert!(so_far.record().interrupted && epochs_done < 400, "stopped partway, after {epochs_done} epochs");
-    assert!(Estimator::load(&dir.join("cut.ckpt.safetensors")).unwrap().metadata().contains_key("rede.checkpoint"));
+    assert!(Estimator::load(dir.join("cut.ckpt.safetensors")).unwrap().metadata().contains_key("rede.checkpoint"));
 
     ok(&["--out", "resumed.safetensors", "--resume", "cut.ckpt.safetensors"]);
-    let resumed = Estimator::load(&dir.join("resumed.safetensors")).unwrap();
+    let resumed = Estimator::load(dir.join("resumed.safetensors")).unwrap();
     assert_eq!(resumed.record().n_iter, 400);
     assert_eq!(weights(&dir.join("resumed.safetensors")), weights(&dir.join("full.safetensors")), "bit for bit");
 }

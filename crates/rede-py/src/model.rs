@@ -241,8 +241,8 @@ impl NativeModel {
     fn save(&self, path: PathBuf) -> PyResult<()> {
         let extra = BTreeMap::new();
         match &*self.lock()? {
-            Estimator::Classifier(c) => c.save(&path, &extra),
-            Estimator::Regressor(r) => r.save(&path, &extra),
+            Estimator::Classifier(c) => c.save_with_metadata(&path, &extra),
+            Estimator::Regressor(r) => r.save_with_metadata(&path, &extra),
         }
         .map_err(to_py)
     }

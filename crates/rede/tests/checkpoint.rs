@@ -125,7 +125,7 @@ fn resuming_with_other_settings_or_from_a_model_file_is_an_error() {
     assert!(err.contains("alpha: 0.0001 there, 0.5 here"), "{err}");
 
     let model = scratch("model");
-    clf.save(&model, &Default::default()).unwrap();
+    clf.save(&model).unwrap();
     let err =
         error(MlpClassifier::new(params(3)).fit_table_checkpointed(&data(), "y", &mut Never, &plan, Some(&model)));
     std::fs::remove_file(&path).unwrap();

@@ -149,7 +149,7 @@ fn tables_with_text_columns_fit_save_and_load() {
     assert!(clf.score_table(&t).unwrap() > 0.95);
     let dir = tempdir();
     let path = dir.join("m.safetensors");
-    clf.save(&path, &BTreeMap::from([("rede.note".to_string(), "hi".to_string())])).unwrap();
+    clf.save_with_metadata(&path, &BTreeMap::from([("rede.note".to_string(), "hi".to_string())])).unwrap();
     let Estimator::Classifier(back) = Estimator::load(&path).unwrap() else { panic!("a classifier") };
     assert_eq!(back.predict_table(&t).unwrap(), clf.predict_table(&t).unwrap());
     assert_eq!(back.loss_curve(), clf.loss_curve());

@@ -3,7 +3,6 @@
 
 use rede::data::{read_csv_from, CsvOptions, FeaturePipeline, PipelineOptions, Table};
 use rede::estimator::{Estimator, MlpClassifier, MlpParams};
-use std::collections::BTreeMap;
 
 /// Two-channel 1x2 "images": channel 0 is p0, p1; channel 1 is q0, q1 (constant).
 const IMAGES: &str = "\
@@ -57,7 +56,7 @@ fn the_model_file_keeps_the_channel_statistics() {
     let mut clf = MlpClassifier::new(params);
     clf.fit_table(&table(IMAGES), "label").unwrap();
     let path = std::env::temp_dir().join(format!("rede-image-scaling-{}.safetensors", std::process::id()));
-    clf.save(&path, &BTreeMap::new()).unwrap();
+    clf.save(&path).unwrap();
     let loaded = Estimator::load(&path);
     std::fs::remove_file(&path).unwrap();
     let loaded = loaded.unwrap();

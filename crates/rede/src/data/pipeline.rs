@@ -17,7 +17,8 @@ pub const MAX_INFERRED_CLASSES: usize = 20;
 /// refused above it, with advice, rather than exhausting memory.
 pub const MAX_FEATURE_BYTES: u64 = 4 << 30;
 
-/// What the target column asks a model to predict.
+/// What the target column asks a model to predict (also [`crate::train::Task`]:
+/// one type for the data and the training loop).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {

@@ -181,13 +181,19 @@ macro_rules! shared_methods {
             }
 
             /// Saves weights, architecture, preprocessing, hyperparameters and training
-            /// record to a `.safetensors` file (atomically), with `extra` metadata entries.
-            pub fn save(
+            /// record to a `.safetensors` file (atomically); `load` reads it back.
+            pub fn save(&self, path: impl AsRef<std::path::Path>) -> $crate::Result<()> {
+                self.save_with_metadata(path, &std::collections::BTreeMap::new())
+            }
+
+            /// [`Self::save`] with `extra` entries in the file's metadata (for example
+            /// the command that trained it); they come back in `metadata()` after loading.
+            pub fn save_with_metadata(
                 &self,
-                path: &std::path::Path,
+                path: impl AsRef<std::path::Path>,
                 extra: &std::collections::BTreeMap<String, String>,
             ) -> $crate::Result<()> {
-                $crate::estimator::persist::save(&self.inner, path, extra)
+                $crate::estimator::persist::save(&self.inner, path.as_ref(), extra)
             }
 
             /// The file [`Self::save`] writes, as bytes (to write it together with other

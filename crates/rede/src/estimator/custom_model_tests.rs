@@ -5,7 +5,6 @@ use super::{Estimator, MlpClassifier, MlpParams, MlpRegressor};
 use crate::data::datasets;
 use crate::nn::{LayerSpec, ModelSpec};
 use crate::{DType, Rng, Tensor};
-use std::collections::BTreeMap;
 
 /// A small convolutional network for the 8×8 digits.
 const DIGITS_CONV: &str = include_str!("../../tests/fixtures/digits_conv.toml");
@@ -46,7 +45,7 @@ fn a_conv_spec_learns_digits_and_survives_a_file_round_trip() {
     assert_eq!(shapes, [vec![4, 1, 3, 3], vec![10, 64]]);
 
     let path = std::env::temp_dir().join(format!("rede-custom-model-{}.safetensors", std::process::id()));
-    clf.save(&path, &BTreeMap::new()).unwrap();
+    clf.save(&path).unwrap();
     let loaded = Estimator::load(&path);
     std::fs::remove_file(&path).unwrap();
     let Estimator::Classifier(loaded) = loaded.unwrap() else { panic!("a classifier") };

@@ -280,19 +280,12 @@ impl Mlp {
         Ok(model)
     }
 
-    fn train_task(&self) -> crate::train::Task {
-        match self.task {
-            data::Task::Classification => crate::train::Task::Classification,
-            data::Task::Regression => crate::train::Task::Regression,
-        }
-    }
-
     /// Runs up to `epochs` epochs of the mini-batch solver; `full` is a whole
     /// fit (validation split, stopping rule, schedule) rather than one `partial_fit` epoch.
     fn run_epochs(&mut self, data: &Dataset, epochs: usize, full: bool, hooks: Hooks, start: Start) -> Result<()> {
         let Hooks { callback, plan, comm } = hooks;
         let p = self.params.clone();
-        let task = self.train_task();
+        let task = self.task;
         let (train, validation) =
             if full && p.early_stopping { self.validation_split(data)? } else { (data.clone(), None) };
         // `batch_size` is each rank's batch; the trainer takes the global one.
@@ -383,7 +376,7 @@ impl Mlp {
             ));
         }
         let p = self.params.clone();
-        let task = self.train_task();
+        let task = self.task;
         let fitted = self.fitted.as_mut().expect("initialized before training");
         let model = &mut fitted.model;
         let config = LbfgsConfig::default()

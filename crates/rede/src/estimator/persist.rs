@@ -111,7 +111,8 @@ pub enum Estimator {
 
 impl Estimator {
     /// Loads an estimator saved with `save`, checking the file and every entry it needs.
-    pub fn load(path: &Path) -> Result<Estimator> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Estimator> {
+        let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         Estimator::from_bytes(&bytes, &path.display().to_string())
     }

@@ -91,6 +91,6 @@ pub fn to_bytes(estimator: &Estimator) -> Result<Vec<u8>> {
 }
 
 /// Writes an estimator as an ONNX file, atomically (a temporary file renamed into place).
-pub fn save(estimator: &Estimator, path: &Path) -> Result<()> {
-    crate::io::write_atomic(path, &to_bytes(estimator)?)
+pub fn save(estimator: &Estimator, path: impl AsRef<Path>) -> Result<()> {
+    crate::io::write_atomic(path.as_ref(), &to_bytes(estimator)?)
 }

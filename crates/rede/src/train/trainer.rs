@@ -12,14 +12,11 @@ use crate::{no_grad, Error, Result, Rng, Tensor};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// What the model predicts, which decides the validation score.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Task {
-    /// Class scores (logits) `[n, classes]` against class indices `[n]`; score is accuracy.
-    Classification,
-    /// Values `[n]` or `[n, k]`; score is R².
-    Regression,
-}
+/// What the model predicts, which decides the validation score: for
+/// classification, class scores (logits) `[n, classes]` against class indices
+/// `[n]`, scored by accuracy; for regression, values `[n]` or `[n, k]`, scored
+/// by R². The same type as [`crate::data::Task`], which a target column infers.
+pub use crate::data::Task;
 
 /// Settings of a training run.
 #[derive(Clone, Debug)]
