@@ -18,8 +18,8 @@
 //! ```no_run
 //! use rede::estimator::Estimator;
 //! # fn main() -> rede::Result<()> {
-//! let model = Estimator::load("model.safetensors".as_ref())?;
-//! rede::onnx::save(&model, "model.onnx".as_ref())?;
+//! let model = Estimator::load("model.safetensors")?;
+//! rede::onnx::save(&model, "model.onnx")?;
 //! # Ok(())
 //! # }
 //! ```
