@@ -15,8 +15,9 @@ pub struct EvalArgs {
     /// The model file (from `rede train`).
     #[arg(long, value_name = "MODEL")]
     pub model: PathBuf,
-    /// Labelled data: a CSV file with the model's feature columns and the target.
-    #[arg(long, value_name = "FILE.csv")]
+    /// Labelled data: a CSV, .npy, .npz or .parquet file with the model's feature columns and the
+    /// target.
+    #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// The target column (default: the one the model was trained on).
     #[arg(long, value_name = "COLUMN")]

@@ -1,4 +1,5 @@
-//! Reading the data a subcommand works on: CSV files, built-in datasets, MNIST.
+//! Reading the data a subcommand works on: data files (CSV, NumPy, Parquet;
+//! by extension), built-in datasets, MNIST.
 
 use crate::error::CliError;
 use crate::CliResult;
@@ -18,7 +19,7 @@ const LARGE_FILE: u64 = 32 << 20;
 /// A text column with more distinct values than this looks like an identifier.
 const IDENTIFIER_CATEGORIES: usize = 1000;
 
-/// How CSV files are read and their columns prepared.
+/// How data files are read and their columns prepared (the delimiter: CSV files only).
 #[derive(Args, Clone, Debug, Default)]
 pub struct DataOptions {
     /// Field separator of the CSV files: one character, or `tab` [default: the one of , ; tab |
@@ -100,7 +101,7 @@ pub fn model_csv_options(
     delimiter: Option<u8>,
     target: Option<&str>,
 ) -> CliResult<CsvOptions> {
-    let names = data::read_csv_header(path, delimiter)?;
+    let names = data::read_column_names(path, delimiter)?;
     let prep = pipeline.preprocessing();
     let wanted = pipeline.text_columns().into_iter().chain(prep.id_column.as_deref());
     Ok(CsvOptions {
@@ -113,11 +114,12 @@ pub fn model_csv_options(
     })
 }
 
-/// Reads a CSV file; a large one shows its progress (unless `quiet`).
+/// Reads a data file in the format its extension names; a large one shows its
+/// progress (unless `quiet`).
 pub fn read_table(path: &Path, options: &CsvOptions, quiet: bool) -> CliResult<Table> {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if quiet || size < LARGE_FILE {
-        return Ok(data::read_csv(path, options)?);
+        return Ok(data::read_table(path, options)?);
     }
     let started = Instant::now();
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -128,7 +130,7 @@ pub fn read_table(path: &Path, options: &CsvOptions, quiet: bool) -> CliResult<T
         bar.set_style(style);
         bar
     });
-    let table = data::read_csv_with_progress(path, options, &mut |done, _| {
+    let table = data::read_table_with_progress(path, options, &mut |done, _| {
         if let Some(bar) = &bar {
             bar.set_position(done);
         }
@@ -184,7 +186,7 @@ pub fn warn_unseen(pipeline: &FeaturePipeline, table: &Table, source: &Path) {
 
 /// Where training data comes from.
 pub enum Source<'a> {
-    /// A CSV file, its target column and how to read it.
+    /// A data file, its target column and how to read it.
     Csv { path: &'a Path, target: &'a str, options: &'a DataOptions, quiet: bool },
     /// A built-in dataset by name (MNIST's files looked for in `data_dir` first).
     Builtin { name: &'a str, data_dir: Option<&'a PathBuf> },
@@ -208,7 +210,7 @@ pub struct Split {
 
 /// How to get a test set when the source has none of its own.
 pub struct TestPart<'a> {
-    /// A separate test CSV file.
+    /// A separate test file.
     pub file: Option<&'a Path>,
     /// Else this share of the rows, held out (stratified for classification).
     pub fraction: f64,

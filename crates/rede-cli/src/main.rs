@@ -35,9 +35,9 @@ struct Cli {
 enum Command {
     /// Train a network on a CSV file or a built-in dataset, report test metrics and save the model.
     Train(Box<train::TrainArgs>),
-    /// Evaluate a saved model on a labelled CSV file.
+    /// Evaluate a saved model on a labelled data file.
     Eval(eval::EvalArgs),
-    /// Predict the target of every row of a CSV file with a saved model.
+    /// Predict the target of every row of a data file with a saved model.
     Predict(predict::PredictArgs),
     /// Show a saved model: architecture, parameters, preprocessing, training metrics.
     Inspect(inspect::InspectArgs),

@@ -1,4 +1,4 @@
-//! `rede predict`: a saved model's predictions for every row of a CSV file.
+//! `rede predict`: a saved model's predictions for every row of a data file.
 
 use crate::error::CliError;
 use crate::load::{model_csv_options, parse_delimiter, read_table, warn_unseen};
@@ -15,8 +15,9 @@ pub struct PredictArgs {
     /// The model file (from `rede train`).
     #[arg(long, value_name = "MODEL")]
     pub model: PathBuf,
-    /// Rows to predict: a CSV file with the model's feature columns (a target column is ignored).
-    #[arg(long, value_name = "FILE.csv")]
+    /// Rows to predict: a CSV, .npy, .npz or .parquet file with the model's feature columns (a target
+    /// column is ignored).
+    #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Write the predictions to this CSV file instead of stdout.
     #[arg(long, value_name = "FILE.csv")]

@@ -42,7 +42,7 @@ pub enum SearchTask {
 /// Options of `rede search`.
 #[derive(Args)]
 pub struct SearchArgs {
-    /// CSV file with a header row.
+    /// A CSV file with a header row, or .npy, .npz or .parquet (by extension).
     #[arg(long, requires = "target", conflicts_with = "dataset")]
     data: Option<PathBuf>,
     /// The column to predict.
@@ -201,7 +201,7 @@ fn load(args: &SearchArgs) -> CliResult<(Table, String, Task)> {
         (Some(path), _) => {
             let target = args.target.clone().expect("clap requires --target with --data");
             let options = CsvOptions { target: Some(target.clone()), ..Default::default() };
-            (data::read_csv(path, &options)?, target, None)
+            (data::read_table(path, &options)?, target, None)
         }
         (None, Some(name)) if name == "mnist" => {
             return Err(CliError::new("search cross-validates many models: use a smaller dataset than mnist"))

@@ -33,8 +33,8 @@ pub enum TaskArg {
 /// `rede train` arguments. Defaults are scikit-learn's MLPClassifier/MLPRegressor ones.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Training data: a CSV file with a header row.
-    #[arg(long, value_name = "FILE.csv", required_unless_present = "dataset", conflicts_with = "dataset")]
+    /// Training data: a CSV file with a header row, or .npy, .npz or .parquet (by extension).
+    #[arg(long, value_name = "FILE", required_unless_present = "dataset", conflicts_with = "dataset")]
     pub data: Option<PathBuf>,
     /// The column of --data to predict.
     #[arg(long, value_name = "COLUMN", requires = "data")]
@@ -42,11 +42,12 @@ pub struct TrainArgs {
     /// A built-in dataset instead of --data (see `rede datasets`).
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
-    /// How the CSV files are read and their columns prepared.
+    /// How the data files are read and their columns prepared.
     #[command(flatten)]
     pub data_options: DataOptions,
-    /// Test data with the same columns; without it --test-fraction of the rows are held out.
-    #[arg(long, value_name = "FILE.csv")]
+    /// Test data with the same columns (any format --data takes); without it --test-fraction of the
+    /// rows are held out.
+    #[arg(long, value_name = "FILE")]
     pub test: Option<PathBuf>,
     /// Share of the rows held out for testing (stratified for classification).
     #[arg(long, default_value_t = 0.2, value_name = "F")]
@@ -307,7 +308,7 @@ impl TrainArgs {
                 Ok(Source::Csv { path, target, options: &self.data_options, quiet: self.quiet })
             }
             (None, Some(name)) => Ok(Source::Builtin { name, data_dir: self.data_dir.as_ref() }),
-            (None, None) => Err(CliError::new("give --data FILE.csv --target COLUMN, or --dataset NAME")),
+            (None, None) => Err(CliError::new("give --data FILE --target COLUMN, or --dataset NAME")),
         }
     }
 }

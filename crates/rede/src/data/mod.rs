@@ -1,5 +1,6 @@
-//! Data: in-memory datasets and mini-batches, CSV tables and their
-//! preprocessing, splits, synthetic and built-in datasets, IDX files and MNIST.
+//! Data: in-memory datasets and mini-batches, tables read from CSV, NumPy
+//! (and with the `parquet` feature, Parquet) files and their preprocessing,
+//! splits, synthetic and built-in datasets, IDX files and MNIST.
 
 mod csv;
 mod dataset;
@@ -10,12 +11,17 @@ mod encode;
 pub mod idx;
 mod missing;
 mod mnist;
+mod npy;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod pipeline;
 mod scale;
+mod source;
 mod split;
 pub mod synthetic;
 mod table;
 mod text;
+mod typed;
 
 pub use csv::{read_csv, read_csv_from, read_csv_header, read_csv_with_progress, CsvOptions};
 pub use dataset::{Batches, Dataset};
@@ -28,6 +34,7 @@ pub use pipeline::{
     MAX_INFERRED_CLASSES,
 };
 pub use scale::{ChannelScaler, MinMaxScaler, StandardScaler};
+pub use source::{read_column_names, read_table, read_table_with_progress, Format};
 pub use split::{stratified_split, train_test_split};
 pub use table::{Column, Table};
 pub use text::TextColumn;

@@ -91,6 +91,18 @@ impl TextColumn {
         TextColumn { dictionary: self.dictionary.clone(), codes: indices.iter().map(|&i| self.codes[i]).collect() }
     }
 
+    /// This column with the values `missing` picks turned into missing cells
+    /// (a file format's missing-value tokens).
+    pub(crate) fn mark_missing(self, missing: impl Fn(&str) -> bool) -> TextColumn {
+        let gone: Vec<bool> = self.dictionary.iter().map(|v| missing(v)).collect();
+        if !gone.contains(&true) {
+            return self;
+        }
+        TextColumn::from_options(
+            self.iter().enumerate().map(|(i, v)| v.filter(|_| !self.code_at(i).is_some_and(|c| gone[c]))),
+        )
+    }
+
     fn value(&self, code: u32) -> Option<&str> {
         (code != MISSING).then(|| self.dictionary[code as usize].as_str())
     }

@@ -3,13 +3,13 @@
 use crate::data::missing::NA_TOKENS;
 
 /// The cells that mean "missing": the standard tokens and the caller's own.
-pub(super) struct NaTokens {
+pub(crate) struct NaTokens {
     /// Checked before a cell is parsed as a number, so a number (`-999`) can mean missing.
     extra: Vec<Vec<u8>>,
 }
 
 impl NaTokens {
-    pub(super) fn new(extra: &[String]) -> NaTokens {
+    pub(crate) fn new(extra: &[String]) -> NaTokens {
         NaTokens { extra: extra.iter().map(|t| t.trim().as_bytes().to_vec()).collect() }
     }
 
@@ -19,7 +19,7 @@ impl NaTokens {
     }
 
     /// Whether `cell` (trimmed) means a missing value.
-    pub(super) fn is_missing(&self, cell: &[u8]) -> bool {
+    pub(crate) fn is_missing(&self, cell: &[u8]) -> bool {
         NA_TOKENS.iter().any(|t| t.as_bytes() == cell) || self.is_extra(cell)
     }
 }

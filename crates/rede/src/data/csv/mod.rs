@@ -32,7 +32,7 @@ use super::text::TextBuilder;
 use super::{Column, Table};
 use crate::{Error, Result};
 use blocks::{count_lines, Blocks};
-use cells::NaTokens;
+pub(crate) use cells::NaTokens;
 use parse::{CellError, Kind, Layout, MissingRule, Part};
 use rayon::prelude::*;
 use std::io::Read;
@@ -164,18 +164,7 @@ fn layout_of(first: &[u8], options: &CsvOptions) -> std::result::Result<(Layout,
         return Err(EMPTY.into());
     }
     let (line, names) = infer::header(&record)?;
-    let known = |what: &str, list: &[String]| -> std::result::Result<(), String> {
-        match list.iter().find(|n| !names.contains(n)) {
-            Some(n) => Err(format!("unknown {what} column '{n}'; the columns are: {}", names.join(", "))),
-            None => Ok(()),
-        }
-    };
-    known("target", options.target.as_slice())?;
-    known("--drop", &options.drop)?;
-    known("--categorical", &options.categorical)?;
-    if let Some(t) = options.target.as_ref().filter(|t| options.drop.contains(t)) {
-        return Err(format!("the target column '{t}' cannot be dropped"));
-    }
+    super::typed::check_names(&names, options)?;
     layout.kinds = names
         .iter()
         .map(|n| match () {
