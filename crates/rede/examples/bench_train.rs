@@ -28,7 +28,7 @@ use rede::data::{Dataset, Mnist};
 use rede::nn::loss::cross_entropy;
 use rede::nn::{presets, Gru, LastStep, Linear, Lstm, Module, Relu, RnnConfig, Sequential};
 use rede::optim::{Adam, AdamConfig, Optimizer};
-use rede::parallel::on_pool;
+use rede::train::on_pool;
 use rede::{no_grad, DType, Device, Error, Result, Rng, Tensor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -340,7 +340,7 @@ fn train_epoch(
         };
         let x = bench.shaped(x, indices.len())?;
         phases.batch += lap(&mut mark);
-        // The step runs on a pool worker, as `Trainer` runs it (see `rede::parallel`).
+        // The step runs on a pool worker, as `Trainer` runs it (see `rede::train::on_pool`).
         mark = on_pool(|| step(bench, opt, &x, &y, &mut phases, mark))?;
     }
     wait_for_device(bench)?;

@@ -15,7 +15,7 @@
 
 use rede::nn::{loss, Embedding, Linear, Lstm, Module, RnnConfig, RnnState};
 use rede::optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
-use rede::parallel::on_pool;
+use rede::train::on_pool;
 use rede::{no_grad, Rng, Tensor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -174,7 +174,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..args.steps {
             let starts: Vec<usize> = (0..args.batch_size).map(|_| rng.below(train.len() - args.seq_len - 1)).collect();
             let (x, y) = windows(train, &starts, args.seq_len)?;
-            // The step runs on a pool worker, as `Trainer` runs it (see `rede::parallel`).
+            // The step runs on a pool worker, as `Trainer` runs it (see `rede::train::on_pool`).
             total += on_pool(|| -> rede::Result<f64> {
                 let (logits, _) = model.forward(&x, None)?;
                 let l = loss::cross_entropy(&logits.reshape(&[y.numel(), vocab.len()])?, &y)?;

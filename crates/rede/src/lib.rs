@@ -103,7 +103,7 @@ mod dtype;
 mod error;
 pub mod estimator;
 pub mod io;
-pub mod layout;
+mod layout;
 pub mod model_selection;
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
@@ -111,8 +111,8 @@ pub mod nn;
 pub mod onnx;
 mod ops;
 pub mod optim;
-pub mod parallel;
-pub mod shape;
+mod parallel;
+mod shape;
 mod tensor;
 pub mod train;
 

@@ -13,13 +13,13 @@ mod kernels;
 mod recurrent;
 mod update;
 
+pub use crate::layout::{Layout, StridedOffsets};
 pub use cpu::{ConvGeometry, MatOperand, MatmulDims, PoolWindows};
 pub use device_storage::{BackendStorage, CrossEntropyTargets};
 pub use kernels::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 pub use recurrent::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 pub use update::{Decay, Slot, UpdateRule, UpdateSpec, MAX_STATE_BUFFERS};
 
-use crate::layout::Layout;
 use crate::{DType, Device, Element, Error, Result};
 use cpu::CpuStorage;
 #[cfg(feature = "cuda")]

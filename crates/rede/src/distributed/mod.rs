@@ -1,7 +1,7 @@
 //! Data-parallel training across processes: the [`Communicator`] seam the
 //! [`crate::train::Trainer`] calls once per step, a single-process identity
 //! ([`Solo`]), ranks as threads of one process ([`LocalGroup`], for tests), and
-//! with the `mpi` feature the MPI implementation ([`Mpi`]).
+//! with the `mpi` feature the MPI implementation (`Mpi`).
 //!
 //! Every rank builds the same model, reads the same training rows and shuffles
 //! them with the same seed; each takes its slice of every global batch, and the
