@@ -109,6 +109,23 @@ def test_conv_net_with_batch_norm_and_average_pooling(rede_bin, tmp_path, digits
     check_classifier(rede_bin, tmp_path, digits_csv, "digit")
 
 
+def test_conv_transpose_upsampling(rede_bin, tmp_path, digits_csv):
+    spec = tmp_path / "updown.toml"
+    spec.write_text(
+        "input_shape = [1, 8, 8]\n"
+        "[[layers]]\ntype = \"conv2d\"\nin_channels = 1\nout_channels = 4\nkernel_size = 3\nstride = 2\npadding = 1\n"
+        "[[layers]]\ntype = \"relu\"\n"
+        "[[layers]]\ntype = \"conv_transpose2d\"\nin_channels = 4\nout_channels = 2\nkernel_size = 3\n"
+        "stride = 2\npadding = 1\noutput_padding = 1\n"
+        "[[layers]]\ntype = \"flatten\"\n"
+        "[[layers]]\ntype = \"linear\"\nin_features = 128\nout_features = 10\n"
+    )
+    train(rede_bin, tmp_path, digits_csv, "digit", "--model-spec", str(spec), "--epochs", "1")
+    check_classifier(rede_bin, tmp_path, digits_csv, "digit")
+    ops = {node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node}
+    assert "ConvTranspose" in ops
+
+
 def test_regressor(rede_bin, tmp_path):
     rng = np.random.default_rng(1)
     X = rng.uniform(-2, 2, size=(300, 3))

@@ -19,7 +19,7 @@ pub(crate) fn uniform_fan_in(shape: &[usize], fan_in: usize, dtype: DType, rng: 
 }
 
 /// Checks the channel counts of a convolution layer.
-fn check_channels(
+pub(crate) fn check_channels(
     op: &'static str,
     in_channels: usize,
     out_channels: usize,
@@ -318,6 +318,20 @@ pub(crate) fn build_family(spec: &LayerSpec, dtype: DType, rng: &mut Rng) -> Opt
             let o = Conv2dOptions { stride, padding, dilation, groups };
             boxed(Conv2d::with_dtype(in_channels, out_channels, kernel_size, o, bias, dtype, rng))
         }
+        LayerSpec::ConvTranspose2d {
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            dilation,
+            groups,
+            bias,
+        } => {
+            let o = crate::ConvTranspose2dOptions { stride, padding, output_padding, dilation, groups };
+            boxed(super::ConvTranspose2d::with_dtype(in_channels, out_channels, kernel_size, o, bias, dtype, rng))
+        }
         LayerSpec::MaxPool2d { kernel_size, stride, padding } => {
             boxed(Ok(MaxPool2d::with_options(kernel_size, stride.unwrap_or(kernel_size), padding)))
         }
@@ -370,6 +384,17 @@ pub(crate) fn describe_family(spec: &LayerSpec) -> String {
             pair(*kernel_size),
             pair(*stride),
             pair(*padding),
+            pair(*dilation)
+        ),
+        LayerSpec::ConvTranspose2d {
+            in_channels, out_channels, kernel_size, stride, padding, output_padding, dilation, groups, ..
+        } => format!(
+            "ConvTranspose2d({in_channels}, {out_channels}, kernel_size={}, stride={}, padding={}, \
+             output_padding={}, dilation={}, groups={groups})",
+            pair(*kernel_size),
+            pair(*stride),
+            pair(*padding),
+            pair(*output_padding),
             pair(*dilation)
         ),
         LayerSpec::MaxPool2d { kernel_size, stride, padding } | LayerSpec::AvgPool2d { kernel_size, stride, padding } => {

@@ -138,6 +138,30 @@ impl LayerSpec {
                 ])?;
                 conv(*in_channels, *out_channels, *groups, kernel_size, *bias)
             }
+            LayerSpec::ConvTranspose2d {
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                output_padding,
+                dilation,
+                groups,
+                bias,
+            } => {
+                dims(&[("in_channels", *in_channels), ("out_channels", *out_channels), ("groups", *groups)])?;
+                pairs(&[
+                    ("kernel_size", kernel_size),
+                    ("stride", stride),
+                    ("padding", padding),
+                    ("output_padding", output_padding),
+                    ("dilation", dilation),
+                ])?;
+                // C_in · C_out/groups · kh · kw weights: as many as a convolution from
+                // C_out to C_in channels, plus the bias over C_out.
+                let weights = conv(*out_channels, *in_channels, *groups, kernel_size, false)?;
+                Ok(params(add(weights.parameters, if *bias { *out_channels } else { 0 })?))
+            }
             LayerSpec::MaxPool2d { kernel_size, stride, padding }
             | LayerSpec::AvgPool2d { kernel_size, stride, padding } => {
                 let stride = stride.unwrap_or(*kernel_size);

@@ -18,6 +18,7 @@
 
 mod activation;
 pub(crate) mod conv;
+mod conv_transpose;
 mod dropout;
 mod embedding;
 pub mod init;
@@ -39,6 +40,7 @@ mod transformer;
 
 pub use activation::{Activation, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};
 pub use conv::{Conv1d, Conv2d, Flatten};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use init::Initializer;

@@ -173,6 +173,35 @@ pub enum LayerSpec {
         #[serde(default = "crate::nn::conv::yes")]
         bias: bool,
     },
+    /// Transposed 2-D convolution over `[N, C, H, W]` (upsampling); sizes are
+    /// `[height, width]` or one number for both.
+    ConvTranspose2d {
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel height and width.
+        #[serde(deserialize_with = "crate::nn::conv::pair")]
+        kernel_size: [usize; 2],
+        /// Step between input positions in the output.
+        #[serde(default = "crate::nn::conv::ones", deserialize_with = "crate::nn::conv::pair")]
+        stride: [usize; 2],
+        /// Rows and columns removed from each side of the full output.
+        #[serde(default, deserialize_with = "crate::nn::conv::pair")]
+        padding: [usize; 2],
+        /// Extra rows and columns at the bottom and right (below the stride or dilation).
+        #[serde(default, deserialize_with = "crate::nn::conv::pair")]
+        output_padding: [usize; 2],
+        /// Spacing between kernel taps.
+        #[serde(default = "crate::nn::conv::ones", deserialize_with = "crate::nn::conv::pair")]
+        dilation: [usize; 2],
+        /// Channel groups.
+        #[serde(default = "crate::nn::conv::one")]
+        groups: usize,
+        /// Whether there is a bias.
+        #[serde(default = "crate::nn::conv::yes")]
+        bias: bool,
+    },
     /// Maximum over windows of `[N, C, H, W]`.
     MaxPool2d {
         /// Window height and width.

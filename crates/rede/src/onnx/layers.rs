@@ -93,6 +93,17 @@ fn emit_layer(graph: &mut Graph, spec: &LayerSpec, w: &Weights, prefix: &str, x:
             ];
             conv(graph, w, prefix, input, *bias, attrs)?
         }
+        LayerSpec::ConvTranspose2d { kernel_size, stride, padding, output_padding, dilation, groups, bias, .. } => {
+            let attrs = vec![
+                graph::ints("kernel_shape", kernel_size),
+                graph::ints("strides", stride),
+                graph::ints("pads", &[padding[0], padding[1], padding[0], padding[1]]),
+                graph::ints("output_padding", output_padding),
+                graph::ints("dilations", dilation),
+                graph::int("group", *groups as i64),
+            ];
+            weighted(graph, w, prefix, "ConvTranspose", input, *bias, attrs)?
+        }
         LayerSpec::MaxPool2d { kernel_size, stride, padding } => {
             graph.op("MaxPool", &[input], pool_attrs(kernel_size, stride, padding))
         }
@@ -177,11 +188,25 @@ fn conv(
     bias: bool,
     attrs: Vec<super::proto::AttributeProto>,
 ) -> Result<String> {
+    weighted(graph, w, prefix, "Conv", x, bias, attrs)
+}
+
+/// A `Conv` or `ConvTranspose` node over the layer's weight (in the same layout as
+/// ONNX's) and optional bias.
+fn weighted(
+    graph: &mut Graph,
+    w: &Weights,
+    prefix: &str,
+    op: &str,
+    x: &str,
+    bias: bool,
+    attrs: Vec<super::proto::AttributeProto>,
+) -> Result<String> {
     let weight = w.constant(graph, &format!("{prefix}weight"))?;
     let mut inputs = vec![x, weight.as_str()];
     let b = if bias { Some(w.constant(graph, &format!("{prefix}bias"))?) } else { None };
     inputs.extend(b.as_deref());
-    Ok(graph.op("Conv", &inputs, attrs))
+    Ok(graph.op(op, &inputs, attrs))
 }
 
 fn pool_attrs(
