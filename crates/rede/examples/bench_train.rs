@@ -375,7 +375,7 @@ fn accuracy(bench: &Bench, data: &Dataset) -> Result<f64> {
             let n = CHUNK.min(data.len() - start);
             let x = data.x.narrow(0, start, n)?;
             let x = bench.shaped(x, n)?;
-            let predicted = bench.model.forward(&x)?.argmax(1, false)?.to_vec_f32();
+            let predicted = bench.model.forward(&x)?.argmax(1)?.to_vec_f32();
             let labels = data.y.narrow(0, start, n)?.to_vec_f32();
             correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
         }

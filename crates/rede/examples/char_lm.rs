@@ -116,7 +116,7 @@ fn evaluate(model: &CharModel, ids: &[f32], t: usize) -> rede::Result<(f64, f64)
             let (logits, _) = model.forward(&x, None)?;
             let logits = logits.reshape(&[y.numel(), logits.shape()[2]])?;
             nats += loss::cross_entropy(&logits, &y)?.item()? * y.numel() as f64;
-            let guess = logits.argmax(-1, false)?.to_vec_f32();
+            let guess = logits.argmax(-1)?.to_vec_f32();
             right += guess.iter().zip(y.to_vec_f32()).filter(|(g, y)| *g == y).count();
             total += y.numel();
         }

@@ -28,7 +28,7 @@
 //!     l.backward()?;
 //!     optimizer.step()?;
 //! }
-//! let predicted = model.forward(&x)?.argmax(-1, false)?;
+//! let predicted = model.forward(&x)?.argmax(-1)?;
 //! let accuracy = predicted.eq(&y)?.mean_all()?.item()?;
 //! assert!(accuracy > 0.9, "accuracy {accuracy}");
 //! # Ok(())

@@ -146,13 +146,19 @@ fn reductions_match_naive_loops() {
         let lse: Vec<f64> = lse.iter().map(|s| s.ln()).collect();
         assert_close(&x.logsumexp(&iaxes, false).unwrap().to_vec_f64(), &lse, 1e-12, &what("logsumexp"));
     }
-    let argmax = x.argmax(1, false).unwrap();
+    let argmax = x.argmax(1).unwrap();
     assert_eq!(argmax.shape(), &[3, 5]);
     for (flat, &i) in argmax.to_vec_f64().iter().enumerate() {
         let (r, c) = (flat / 5, flat % 5);
         let column: Vec<f64> = (0..4).map(|j| xv[r * 20 + j * 5 + c]).collect();
         assert!(column.iter().all(|&v| v <= column[i as usize]), "argmax of row {r} column {c}");
     }
+    let kept = x.argmax_keepdim(1).unwrap();
+    assert_eq!(kept.shape(), &[3, 1, 5]);
+    assert_eq!(kept.to_vec_f64(), argmax.to_vec_f64());
+    let argmin = x.argmin_keepdim(-1).unwrap();
+    assert_eq!(argmin.shape(), &[3, 4, 1]);
+    assert_eq!(argmin.to_vec_f64(), x.neg().argmax(-1).unwrap().to_vec_f64());
 }
 
 #[test]

@@ -93,7 +93,7 @@ impl MlpClassifier {
 }
 
 fn indices(logits: &Tensor) -> Result<Vec<usize>> {
-    Ok(as_indices(&logits.argmax(-1, false)?))
+    Ok(as_indices(&logits.argmax(-1)?))
 }
 
 fn as_indices(t: &Tensor) -> Vec<usize> {

@@ -79,7 +79,7 @@ impl Tensor {
         }
         let stacked = Tensor::stack(&taps.iter().collect::<Vec<_>>(), -1)?;
         let values = stacked.max(&[-1], false)?;
-        let tap = stacked.detach().argmax(-1, false)?.to_vec_f64();
+        let tap = stacked.detach().argmax(-1)?.to_vec_f64();
         let positions: Vec<f64> = tap
             .iter()
             .enumerate()

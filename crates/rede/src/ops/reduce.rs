@@ -119,16 +119,31 @@ impl Tensor {
         lse.reshape(&reduced_shape(self.shape(), &axes, false))
     }
 
-    /// Index of the largest element along `axis`, as whole numbers in this tensor's type.
-    pub fn argmax(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
-        let axes = normalize_axes("argmax", &[axis], self.rank())?;
-        self.map_reduce(&axes, keepdim, ReduceOp::ArgMax)
+    /// Index of the largest element along `axis` (negative counts from the end), as
+    /// whole numbers in this tensor's type, with that axis removed: PyTorch's
+    /// `x.argmax(dim)`. A NaN counts as the largest, as in PyTorch.
+    pub fn argmax(&self, axis: isize) -> Result<Tensor> {
+        self.arg_reduce("argmax", axis, false, ReduceOp::ArgMax)
     }
 
-    /// Index of the smallest element along `axis`.
-    pub fn argmin(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
-        let axes = normalize_axes("argmin", &[axis], self.rank())?;
-        self.map_reduce(&axes, keepdim, ReduceOp::ArgMin)
+    /// [`Tensor::argmax`] keeping `axis` with size 1 (PyTorch's `keepdim=True`).
+    pub fn argmax_keepdim(&self, axis: isize) -> Result<Tensor> {
+        self.arg_reduce("argmax", axis, true, ReduceOp::ArgMax)
+    }
+
+    /// Index of the smallest element along `axis`, with that axis removed.
+    pub fn argmin(&self, axis: isize) -> Result<Tensor> {
+        self.arg_reduce("argmin", axis, false, ReduceOp::ArgMin)
+    }
+
+    /// [`Tensor::argmin`] keeping `axis` with size 1.
+    pub fn argmin_keepdim(&self, axis: isize) -> Result<Tensor> {
+        self.arg_reduce("argmin", axis, true, ReduceOp::ArgMin)
+    }
+
+    fn arg_reduce(&self, op: &'static str, axis: isize, keepdim: bool, reduce: ReduceOp) -> Result<Tensor> {
+        let axes = normalize_axes(op, &[axis], self.rank())?;
+        self.map_reduce(&axes, keepdim, reduce)
     }
 
     /// Sums a broadcast gradient back down to `shape` (the inverse of broadcasting).

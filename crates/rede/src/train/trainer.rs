@@ -548,7 +548,7 @@ pub fn evaluate(
             total += loss(&out, &y)?.item()? * x.shape()[0] as f64;
             truth.extend(y.to_vec_f64());
             match task {
-                Task::Classification => predicted.extend(out.argmax(-1, false)?.to_vec_f64()),
+                Task::Classification => predicted.extend(out.argmax(-1)?.to_vec_f64()),
                 Task::Regression => predicted.extend(out.reshape(y.shape())?.to_vec_f64()),
             }
         }
