@@ -38,13 +38,13 @@ pub(crate) fn check_channels(
     Ok(())
 }
 
-/// Checks a bias against the weight of a layer with `out` outputs.
-fn check_bias(op: &'static str, weight: &Tensor, bias: Option<&Tensor>) -> Result<()> {
+/// Checks a bias against a layer with `out` output channels and `weight`'s type.
+pub(crate) fn check_bias(op: &'static str, weight: &Tensor, out: usize, bias: Option<&Tensor>) -> Result<()> {
     if let Some(b) = bias {
-        if b.shape() != [weight.shape()[0]] || b.dtype() != weight.dtype() {
+        if b.shape() != [out] || b.dtype() != weight.dtype() {
             return Err(Error::invalid(
                 op,
-                format!("bias must be [{}] of {}, got {:?}", weight.shape()[0], weight.dtype().name(), b.shape()),
+                format!("bias must be [{out}] of {}, got {:?}", weight.dtype().name(), b.shape()),
             ));
         }
     }
@@ -96,7 +96,7 @@ impl Conv2d {
                 format!("weight must be [O, C/groups, kh, kw], got {:?}", weight.shape()),
             ));
         }
-        check_bias("Conv2d", &weight, bias.as_ref())?;
+        check_bias("Conv2d", &weight, weight.shape()[0], bias.as_ref())?;
         Ok(Conv2d { weight: trainable(&weight, "weight"), bias: bias.map(|b| trainable(&b, "bias")), options })
     }
 
@@ -178,7 +178,7 @@ impl Conv1d {
         if weight.rank() != 3 {
             return Err(Error::invalid("Conv1d", format!("weight must be [O, C/groups, k], got {:?}", weight.shape())));
         }
-        check_bias("Conv1d", &weight, bias.as_ref())?;
+        check_bias("Conv1d", &weight, weight.shape()[0], bias.as_ref())?;
         Ok(Conv1d { weight: trainable(&weight, "weight"), bias: bias.map(|b| trainable(&b, "bias")), options })
     }
 }

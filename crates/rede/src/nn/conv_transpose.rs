@@ -1,7 +1,7 @@
 //! `ConvTranspose2d`, the layer over [`Tensor::conv_transpose2d`]: it upsamples
 //! feature maps (decoders, segmentation heads, generators) as PyTorch's layer does.
 
-use super::conv::{check_channels, trainable, uniform_fan_in};
+use super::conv::{check_bias, check_channels, trainable, uniform_fan_in};
 use super::{LayerSpec, Module};
 use crate::{ConvTranspose2dOptions, DType, Error, Result, Rng, Tensor};
 
@@ -58,15 +58,7 @@ impl ConvTranspose2d {
                 format!("weight must be [C_in, C_out/groups, kh, kw], got {:?}", weight.shape()),
             ));
         }
-        let out_channels = weight.shape()[1] * options.groups;
-        if let Some(b) = &bias {
-            if b.shape() != [out_channels] || b.dtype() != weight.dtype() {
-                return Err(Error::invalid(
-                    OP,
-                    format!("bias must be [{out_channels}] of {}, got {:?}", weight.dtype().name(), b.shape()),
-                ));
-            }
-        }
+        check_bias(OP, &weight, weight.shape()[1] * options.groups, bias.as_ref())?;
         if (0..2).any(|d| options.output_padding[d] >= options.stride[d].max(options.dilation[d])) {
             return Err(Error::invalid(
                 OP,
