@@ -232,6 +232,24 @@ fn run_round(
     Ok(())
 }
 
+impl Trial {
+    /// A trial of `config` before it is scored: no fold scores, NaN mean and deviation.
+    pub(crate) fn unscored(id: usize, config: Config, round: usize, budget: Option<usize>) -> Trial {
+        Trial {
+            id,
+            config,
+            round,
+            budget,
+            fold_scores: Vec::new(),
+            mean: f64::NAN,
+            std: f64::NAN,
+            epochs: 0,
+            seconds: 0.0,
+            error: None,
+        }
+    }
+}
+
 fn run_trial(id: usize, config: &Config, round: usize, budget: Option<usize>, objective: &dyn Objective) -> Trial {
     let started = Instant::now();
     let outcome = objective.evaluate(config, budget).and_then(|e| {
@@ -241,18 +259,7 @@ fn run_trial(id: usize, config: &Config, round: usize, budget: Option<usize>, ob
             Ok(e)
         }
     });
-    let mut trial = Trial {
-        id,
-        config: config.clone(),
-        round,
-        budget,
-        fold_scores: Vec::new(),
-        mean: f64::NAN,
-        std: f64::NAN,
-        epochs: 0,
-        seconds: 0.0,
-        error: None,
-    };
+    let mut trial = Trial::unscored(id, config.clone(), round, budget);
     match outcome {
         Ok(e) => {
             let n = e.fold_scores.len() as f64;

@@ -26,26 +26,11 @@ pub(super) fn share_trials(
         payload.resize(len[0] as usize, 0.0);
         comm.broadcast_f64(&mut payload, owner)?;
         if !payload.is_empty() {
-            let base = Trial { id: *id, config: config.clone(), round, budget, ..empty_trial() };
+            let base = Trial::unscored(*id, config.clone(), round, budget);
             all.push(decode(&payload, base)?);
         }
     }
     Ok(all)
-}
-
-fn empty_trial() -> Trial {
-    Trial {
-        id: 0,
-        config: Config::new(),
-        round: 0,
-        budget: None,
-        fold_scores: Vec::new(),
-        mean: f64::NAN,
-        std: f64::NAN,
-        epochs: 0,
-        seconds: 0.0,
-        error: None,
-    }
 }
 
 /// `[folds, scores…, mean, std, epochs, seconds, error bytes…]`: the error's
@@ -82,7 +67,7 @@ mod tests {
     #[test]
     fn a_trial_survives_the_round_trip() {
         let config: Config = [("lr".to_string(), serde_json::json!(0.01))].into_iter().collect();
-        let base = Trial { id: 3, config, round: 1, budget: Some(9), ..empty_trial() };
+        let base = Trial::unscored(3, config, 1, Some(9));
         let ok =
             Trial { fold_scores: vec![0.5, 0.75], mean: 0.625, std: 0.125, epochs: 18, seconds: 1.5, ..base.clone() };
         let failed = Trial { error: Some("the loss became NaN — épocas".into()), ..base.clone() };
