@@ -196,19 +196,31 @@ fn files_without_buffers_from_earlier_versions_still_load() {
         ("rede.format".to_string(), rede::io::FORMAT_VERSION.to_string()),
         ("rede.spec".to_string(), serde_json::to_string(&model.spec().unwrap()).unwrap()),
     ];
-    let params: Vec<(String, Vec<u8>, Vec<usize>)> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, t)| (n, t.to_vec_f32().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
-        .collect();
-    let views = params.iter().map(|(n, bytes, shape)| {
-        (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).unwrap())
-    });
     let path = dir.join("old.safetensors");
-    std::fs::write(&path, safetensors::serialize(views, Some(meta.into_iter().collect())).unwrap()).unwrap();
+    std::fs::write(&path, file_of(&meta, model.named_parameters())).unwrap();
     let loaded = load_model(&path).unwrap().module;
     let means: Vec<Vec<f32>> = loaded.named_buffers().iter().map(|(_, t)| t.to_vec_f32()).collect();
     assert_eq!(means[0], vec![0.0; 4], "initial running mean kept");
     assert_eq!(means[1], vec![1.0; 4], "initial running variance kept");
+
+    // Some buffers but not all: neither layout, so a damaged file, named.
+    let mut partial = model.named_parameters();
+    partial.push(model.named_buffers().remove(0));
+    let path = dir.join("partial.safetensors");
+    std::fs::write(&path, file_of(&meta, partial)).unwrap();
+    let err = load_model(&path).err().unwrap().to_string();
+    assert!(err.contains("partial.safetensors") && err.contains("but the file stores"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A safetensors file of f32 `tensors` with header `meta`.
+fn file_of(meta: &[(String, String); 2], tensors: Vec<(String, Tensor)>) -> Vec<u8> {
+    let data: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
+        .into_iter()
+        .map(|(n, t)| (n, t.to_vec_f32().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
+        .collect();
+    let views = data.iter().map(|(n, bytes, shape)| {
+        (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes).unwrap())
+    });
+    safetensors::serialize(views, Some(meta.iter().cloned().collect())).unwrap()
 }
