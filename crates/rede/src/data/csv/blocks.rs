@@ -82,11 +82,6 @@ fn last_record_end(bytes: &[u8]) -> Option<usize> {
     end
 }
 
-/// Number of newlines in `bytes` (for line numbers in messages).
-pub(super) fn count_lines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! names, and whether each column holds numbers or text.
 
 use super::cells::{numeric_cell, NumericCell};
-use super::parse::{read_record, CellError, Kind, Layout};
+use super::parse::{CellError, Kind, Layout};
 
 /// Delimiters recognized when none is given.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -57,21 +57,20 @@ pub(super) fn header(record: &::csv::ByteRecord) -> Result<(u64, Vec<String>), S
 pub(super) fn infer_kinds(layout: &mut Layout, block: &[u8]) -> Result<(), CellError> {
     let n = layout.names.len();
     let (mut numbers, mut texts) = (vec![0usize; n], vec![0usize; n]);
-    let mut reader = layout.reader(block);
-    let mut record = ::csv::ByteRecord::new();
     let mut first = true;
-    while read_record(&mut reader, &mut record)? {
-        if std::mem::take(&mut first) || record.len() != n {
-            continue;
+    layout.for_each_record(block, |_, fields| {
+        if std::mem::take(&mut first) || fields.len() != n {
+            return Ok(());
         }
-        for (j, field) in record.iter().enumerate().filter(|(j, _)| layout.kinds[*j] == Kind::Numeric) {
+        for (j, field) in fields.iter().enumerate().filter(|(j, _)| layout.kinds[*j] == Kind::Numeric) {
             match numeric_cell(field, &layout.na) {
                 NumericCell::Missing => {}
                 NumericCell::Text => texts[j] += 1,
                 _ => numbers[j] += 1,
             }
         }
-    }
+        Ok(())
+    })?;
     for j in 0..n {
         if layout.kinds[j] == Kind::Numeric && texts[j] >= numbers[j] && texts[j] > 0 {
             layout.kinds[j] = Kind::Text;

@@ -27,13 +27,15 @@ mod blocks;
 mod cells;
 mod infer;
 mod parse;
+mod plain;
 
 use super::text::TextBuilder;
 use super::{Column, Table};
 use crate::{Error, Result};
-use blocks::{count_lines, Blocks};
+use blocks::Blocks;
 pub(crate) use cells::NaTokens;
 use parse::{CellError, Kind, Layout, MissingRule, Part};
+use plain::count_lines;
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;
@@ -105,33 +107,44 @@ fn read(
     located(infer::infer_kinds(&mut layout, &first), &layout, 1).map_err(fail)?;
     let rows_hint = size.map_or(0, |s| estimate_rows(s, &first));
     let mut columns = Columns::new(&layout, rows_hint);
-    let mut batch = vec![first];
-    let (mut start_line, mut first_batch) = (1u64, true);
     let threads = rayon::current_num_threads().max(1);
-    loop {
-        while batch.len() < threads {
-            match next(&mut blocks, source)? {
-                Some(block) => batch.push(block),
-                None => break,
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let parsed: Vec<_> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(k, block)| (layout.parse(block, usize::from(first_batch && k == 0)), count_lines(block)))
-            .collect();
+    let mut batch = vec![first];
+    fill(&mut batch, threads, &mut blocks, source)?;
+    let (mut start_line, mut first_batch) = (1u64, true);
+    while !batch.is_empty() {
+        // The next blocks are read on this thread while the pool parses this batch
+        // (in place: the reader need not be `Send`).
+        let mut ahead = Vec::with_capacity(threads);
+        let mut parsed = Vec::new();
+        let read = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
+                let skip = |k: usize| usize::from(first_batch && k == 0);
+                let parse = |(k, block): (usize, &Vec<u8>)| (layout.parse(block, skip(k)), count_lines(block));
+                parsed = batch.par_iter().enumerate().map(parse).collect();
+            });
+            fill(&mut ahead, threads, &mut blocks, source)
+        });
+        read?;
         for (result, lines) in parsed {
             columns.append(located(result, &layout, start_line).map_err(fail)?);
             start_line += lines;
         }
         progress(blocks.consumed, size.unwrap_or(blocks.consumed));
-        batch.clear();
+        batch = ahead;
         first_batch = false;
     }
     columns.finish(&layout, header_line).map_err(fail)
+}
+
+/// Reads blocks into `batch` until it holds `threads` or the input ends.
+fn fill<R: Read>(batch: &mut Vec<Vec<u8>>, threads: usize, blocks: &mut Blocks<R>, source: &str) -> Result<()> {
+    while batch.len() < threads {
+        match next(blocks, source)? {
+            Some(block) => batch.push(block),
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 const EMPTY: &str = "empty file (expected a header row and data rows)";
@@ -231,14 +244,13 @@ impl Columns {
         Columns { parts }
     }
 
+    /// Appends a block's parts, a column per task.
     fn append(&mut self, block: Vec<Part>) {
-        for (merged, part) in self.parts.iter_mut().zip(block) {
-            match (merged, part) {
-                (Merged::Numeric(all), Part::Numeric(v)) => all.extend_from_slice(&v),
-                (Merged::Text(all), Part::Text(t)) => all.extend(&t),
-                _ => {}
-            }
-        }
+        self.parts.par_iter_mut().zip(block).for_each(|(merged, part)| match (merged, part) {
+            (Merged::Numeric(all), Part::Numeric(v)) => all.extend_from_slice(&v),
+            (Merged::Text(all), Part::Text(t)) => all.extend(&t),
+            _ => {}
+        });
     }
 
     /// The table, once every kept column is known to hold a value.
@@ -287,6 +299,15 @@ mod tests {
     fn quoted_newlines_keep_line_numbers_right() {
         let err = read("a,b\n\"two\nlines\",1\nx,\n").unwrap_err().to_string();
         assert!(err.contains("line 4, column 'b' (2): empty cell"), "{err}");
+    }
+
+    #[test]
+    fn windows_line_endings_keep_line_numbers_right() {
+        // Both readers: the quote-free fast path and the general one.
+        for first in ["a", "\"a\""] {
+            let err = read(&format!("{first},b\r\n1,2\r\n\r\n3,4\r\n5,6\r\n7,x\r\n")).unwrap_err().to_string();
+            assert!(err.contains("line 6, column 'b' (2): text in numeric column: 'x'"), "{err}");
+        }
     }
 
     #[test]

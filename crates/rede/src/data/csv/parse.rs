@@ -3,6 +3,7 @@
 //! of its own.
 
 use super::cells::{numeric_cell, NaTokens, NumericCell};
+use super::plain;
 use crate::data::text::{TextBuilder, TextColumn};
 
 /// How a column is read.
@@ -63,35 +64,61 @@ impl Layout {
 
     /// Parses the records of `block`, skipping the first `skip` (the header).
     pub(super) fn parse(&self, block: &[u8], skip: usize) -> Result<Vec<Part>, CellError> {
-        let mut parts: Vec<Builder> = self.kinds.iter().map(|k| Builder::new(*k)).collect();
-        let mut reader = self.reader(block);
-        let mut record = ::csv::ByteRecord::new();
+        let rows = plain::count_lines(block) as usize + 1;
+        let mut parts: Vec<Builder> = self.kinds.iter().map(|k| Builder::new(*k, rows)).collect();
         let mut index = 0;
-        while read_record(&mut reader, &mut record)? {
+        self.for_each_record(block, |line, fields| {
             index += 1;
             if index <= skip {
-                continue;
+                return Ok(());
             }
-            let line = record.position().map_or(0, |p| p.line());
-            self.check_width(&record, line)?;
-            for (j, (field, part)) in record.iter().zip(&mut parts).enumerate() {
+            self.check_width(fields.len(), line)?;
+            for (j, (field, part)) in fields.iter().zip(&mut parts).enumerate() {
                 part.push(field, &self.na, self.missing[j]).map_err(|what| CellError {
                     line,
                     column: Some(j),
                     what,
                 })?;
             }
-        }
+            Ok(())
+        })?;
         Ok(parts.into_iter().map(Builder::finish).collect())
     }
 
-    pub(super) fn check_width(&self, record: &::csv::ByteRecord, line: u64) -> Result<(), CellError> {
-        if record.len() == self.names.len() {
+    /// Calls `each(line, fields)` for every record of `block` (fields
+    /// trimmed, `line` counted from 1 at the block's start), through the
+    /// quote-free fast path when the block allows it.
+    pub(super) fn for_each_record(
+        &self,
+        block: &[u8],
+        mut each: impl FnMut(u64, &[&[u8]]) -> Result<(), CellError>,
+    ) -> Result<(), CellError> {
+        if plain::is_plain(block) {
+            return plain::for_each_record(block, self.delimiter, each);
+        }
+        let mut reader = self.reader(block);
+        let mut record = ::csv::ByteRecord::new();
+        while read_record(&mut reader, &mut record)? {
+            let line = record.position().map_or(0, |p| line_of(p, block));
+            each(line, &record.iter().collect::<Vec<_>>())?;
+        }
+        Ok(())
+    }
+
+    fn check_width(&self, width: usize, line: u64) -> Result<(), CellError> {
+        if width == self.names.len() {
             return Ok(());
         }
-        let what = format!("{} fields, but the header has {} columns", record.len(), self.names.len());
+        let what = format!("{width} fields, but the header has {} columns", self.names.len());
         Err(CellError { line, column: None, what })
     }
+}
+
+/// The line a record starts on. After a `\r\n` the reader places the next
+/// record at the `\n`, still counted on the line before.
+fn line_of(position: &::csv::Position, block: &[u8]) -> u64 {
+    let at_newline = usize::try_from(position.byte()).ok().and_then(|b| block.get(b)) == Some(&b'\n');
+    position.line() + u64::from(at_newline)
 }
 
 /// Reads the next record; `false` at the end of the block.
@@ -114,9 +141,10 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(kind: Kind) -> Builder {
+    /// An empty column part with room for `rows` values.
+    fn new(kind: Kind, rows: usize) -> Builder {
         match kind {
-            Kind::Numeric => Builder::Numeric(Vec::new()),
+            Kind::Numeric => Builder::Numeric(Vec::with_capacity(rows)),
             Kind::Text => Builder::Text(TextBuilder::default()),
             Kind::Skip => Builder::Skip,
         }
