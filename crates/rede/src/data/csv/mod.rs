@@ -130,7 +130,9 @@ fn read(
             start_line += lines;
         }
         progress(blocks.consumed, size.unwrap_or(blocks.consumed));
-        batch = ahead;
+        for block in std::mem::replace(&mut batch, ahead) {
+            blocks.recycle(block);
+        }
         first_batch = false;
     }
     columns.finish(&layout, header_line).map_err(fail)
