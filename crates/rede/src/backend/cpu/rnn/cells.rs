@@ -50,7 +50,8 @@ fn exp_f32(x: f32) -> f32 {
     // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4_f32;
     p = p * r + 1.398_199_9e-3;
@@ -59,7 +60,10 @@ fn exp_f32(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // The shifted value's low bits hold n: read it there, not with `n as i32`,
+    // whose saturating conversion the compiler does one lane at a time.
+    let n_bits = (shifted.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
+    e * f32::from_bits(((n_bits + 127) as u32) << 23)
 }
 
 /// One batch row at one step, forward.
@@ -146,14 +150,26 @@ fn lstm_forward<T: CellMath>(row: StepRow<'_, T>) {
 #[inline(always)]
 fn lstm_kernel<T: CellMath>([i, f, g, o]: [&mut [T]; 4], c: &mut [T], out: &mut [T], inputs: [&[T]; 5]) {
     let n = out.len();
-    let (i, f, g, o, c) = (&mut i[..n], &mut f[..n], &mut g[..n], &mut o[..n], &mut c[..n]);
     let [hi, hf, hg, ho, c_prev] = inputs.map(|s| &s[..n]);
+    // A loop per gate, each over two slices: one loop over all ten slices ran
+    // a scalar version for part of the rows (it needs run-time overlap checks).
+    activate(&mut i[..n], hi, T::logistic);
+    activate(&mut f[..n], hf, T::logistic);
+    activate(&mut g[..n], hg, T::hyperbolic_tangent);
+    activate(&mut o[..n], ho, T::logistic);
+    let (i, f, g, o, c) = (&i[..n], &f[..n], &g[..n], &o[..n], &mut c[..n]);
     for j in 0..n {
-        let (ig, fg) = ((i[j] + hi[j]).logistic(), (f[j] + hf[j]).logistic());
-        let (gg, og) = ((g[j] + hg[j]).hyperbolic_tangent(), (o[j] + ho[j]).logistic());
-        let cj = fg * c_prev[j] + ig * gg;
-        (i[j], f[j], g[j], o[j], c[j]) = (ig, fg, gg, og, cj);
-        out[j] = og * cj.hyperbolic_tangent();
+        c[j] = f[j] * c_prev[j] + i[j] * g[j];
+        out[j] = o[j] * c[j].hyperbolic_tangent();
+    }
+}
+
+/// a = act(a + b), elementwise.
+#[inline(always)]
+fn activate<T: CellMath>(a: &mut [T], b: &[T], act: impl Fn(T) -> T) {
+    let b = &b[..a.len()];
+    for j in 0..a.len() {
+        a[j] = act(a[j] + b[j]);
     }
 }
 
