@@ -68,7 +68,7 @@ pub(crate) fn unary<T: Element>(v: &[T], layout: &Layout, op: UnaryOp) -> Vec<T>
         UnaryOp::GeluGrad => collect(v, layout, |x: T| c(normal_cdf(x.as_f64()) + x.as_f64() * normal_pdf(x.as_f64()))),
         UnaryOp::Softplus => collect(v, layout, |x: T| c(softplus(x.as_f64()))),
         // x² (squares in every L2 penalty and norm) is one exact product, not a call to pow.
-        UnaryOp::Powf(p) if p == 2.0 => collect(v, layout, |x: T| x * x),
+        UnaryOp::Powf(2.0) => collect(v, layout, |x: T| x * x),
         UnaryOp::Powf(p) => collect(v, layout, |x: T| x.powf(c(p))),
         // `max`/`min` would turn NaN into a bound; PyTorch keeps it.
         UnaryOp::Clamp(lo, hi) => collect(v, layout, |x: T| if x.is_nan() { x } else { x.max(c(lo)).min(c(hi)) }),
