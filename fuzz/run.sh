@@ -7,7 +7,7 @@
 set -eu
 seconds="${1:-60}"
 cd "$(dirname "$0")"
-for target in csv idx model_file architecture_toml architecture_json search_space; do
+for target in csv idx npy npz model_file architecture_toml architecture_json search_space; do
     mkdir -p "work/$target"
     echo "fuzzing $target for $seconds s"
     # Safe Rust: panics, aborts, runaway memory and time are the findings, so no sanitizer;

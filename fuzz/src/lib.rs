@@ -5,7 +5,7 @@
 //! `crates/rede/tests/fuzz_corpus.rs` includes this file and replays every file of
 //! `fuzz/corpus/` through these same functions on stable Rust, in `cargo test`.
 
-use rede::data::{read_csv_from, CsvOptions, Idx};
+use rede::data::{read_csv_from, read_table_from_bytes, CsvOptions, Format, Idx};
 use rede::estimator::search::{apply_config, SEARCH_PARAMS};
 use rede::estimator::{Estimator, MlpParams};
 use rede::model_selection::SearchSpace;
@@ -30,6 +30,27 @@ pub fn csv(data: &[u8]) {
 pub fn idx(data: &[u8]) {
     if let Ok(idx) = Idx::from_bytes(data, "fuzz.idx") {
         let _ = (idx.dims().iter().product::<usize>(), idx.data().len());
+    }
+}
+
+/// A NumPy `.npy` file, as `read_table` reads one.
+pub fn npy(data: &[u8]) {
+    numpy(data, Format::Npy, "fuzz.npy");
+}
+
+/// A NumPy `.npz` archive, as `read_table` reads one.
+pub fn npz(data: &[u8]) {
+    numpy(data, Format::Npz, "fuzz.npz");
+}
+
+/// A NumPy file read with missing values allowed, then again with its first
+/// column as the target.
+fn numpy(data: &[u8], format: Format, source: &str) {
+    let options = CsvOptions { allow_missing: true, ..Default::default() };
+    let Ok(table) = read_table_from_bytes(data, format, source, &options) else { return };
+    let options = CsvOptions { target: table.names().first().cloned(), ..Default::default() };
+    if let Ok(table) = read_table_from_bytes(data, format, source, &options) {
+        let _ = (table.n_rows(), table.iter().count());
     }
 }
 

@@ -4,7 +4,7 @@
 //! written here byte by byte. Every bad file must be an `Error::File` naming
 //! the file and the problem, never a panic.
 
-use rede::data::{read_column_names, read_csv, read_table, Column, CsvOptions, Format};
+use rede::data::{read_column_names, read_csv, read_table, read_table_from_bytes, Column, CsvOptions, Format};
 use rede::Error;
 use std::path::{Path, PathBuf};
 
@@ -193,6 +193,30 @@ fn npz_columns_of_different_lengths_are_refused() {
     assert_has(&error_of(&cut, &CsvOptions::default()), &["not a valid .npz (zip) archive"]);
 }
 
+/// Reading a member only as far as its array's data ends never let the zip
+/// reader compare the CRC-32, so a flipped bit read as a different number.
+#[test]
+fn npz_members_whose_checksum_fails_are_refused() {
+    for name in ["columns.npz", "columns_compressed.npz"] {
+        let mut bytes = std::fs::read(fixture(name)).unwrap();
+        let good = read_table(fixture(name), &allow_missing()).unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let member = archive.by_name("x.npy").unwrap();
+        let (start, size) = (member.data_start() as usize, member.compressed_size() as usize);
+        // Stored: the last byte of the array's data (its header comes first); deflated: mid-stream.
+        let at =
+            if member.compression() == zip::CompressionMethod::Stored { start + size - 1 } else { start + size / 2 };
+        drop(member);
+        bytes[at] ^= 1;
+        let path = write(&format!("flipped_{name}"), &bytes);
+        match read_table(&path, &allow_missing()) {
+            Err(Error::File { msg, .. }) => assert_has(&msg, &["member 'x'"]),
+            Ok(t) => panic!("{name}: a damaged member read as {:?} (intact: {:?})", t.column("x"), good.column("x")),
+            Err(e) => panic!("{name}: expected a file error, got {e}"),
+        }
+    }
+}
+
 #[test]
 fn object_arrays_and_other_shapes_are_refused() {
     assert_has(&error_of(&fixture("object.npy"), &CsvOptions::default()), &["Python objects", "never unpickles"]);
@@ -231,6 +255,43 @@ fn damaged_files_are_errors_naming_the_problem() {
     assert_has(&error_of(&write("not.npz", b"hello"), &CsvOptions::default()), &["not a valid .npz"]);
 }
 
+/// Header claims that no bytes back: the columns of an array with no rows (the
+/// `npy` fuzz target found (0, 930280), 270 MB from 255 bytes; more columns
+/// aborted) and elements of no width (found reviewing the same checks: any
+/// number of rows, looped over for minutes). Each must be an error at once.
+#[test]
+fn claims_no_data_backs_are_refused_before_anything_is_allocated() {
+    let cases = [
+        (
+            "empty_wide.npy",
+            npy("'<f8'", false, "(0, 10000000000)", &[]),
+            "no data rows (the array has shape (0, 10000000000))",
+        ),
+        ("s0.npy", npy("'|S0'", false, "(100000000000, 1)", &[]), "element type '|S0' has no width"),
+        (
+            "u0_field.npy",
+            npy("[('a', '<U0')]", false, "(100000000000,)", &[]),
+            "field 'a': element type '<U0' has no width",
+        ),
+        ("v0.npy", npy("'|V0'", false, "(1, 100000000000)", &[]), "raw bytes ('|V0')"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = write(name, &bytes);
+        assert_has(&error_of(&path, &CsvOptions::default()), &[expected]);
+        assert_has(&read_column_names(&path, None).unwrap_err().to_string(), &[expected]);
+        let err = read_table_from_bytes(&bytes, Format::Npy, name, &allow_missing()).unwrap_err();
+        assert_has(&err.to_string(), &[name, expected]);
+    }
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    zip.start_file("x.npy", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut zip, &npy("'<f8'", false, "(0, 10000000000)", &[])).unwrap();
+    zip.finish().unwrap();
+    let npz = write("empty_wide.npz", buf.get_ref());
+    assert_has(&error_of(&npz, &CsvOptions::default()), &["member 'x': no data rows"]);
+    assert_has(&read_column_names(&npz, None).unwrap_err().to_string(), &["member 'x': no data rows"]);
+}
+
 #[test]
 fn values_beyond_f32_or_infinite_name_column_and_row() {
     let big = write("big.npy", &npy("'<f8'", false, "(2, 1)", &f64_bytes(&[1.0, 1e39])));
@@ -239,10 +300,41 @@ fn values_beyond_f32_or_infinite_name_column_and_row() {
     assert_has(&error_of(&inf, &CsvOptions::default()), &["column 'a', row 0 (0-based)", "not a finite number"]);
 }
 
+#[test]
+fn bytes_in_memory_read_as_the_file_does_and_errors_name_the_source() {
+    for name in ["f8_c.npy", "f8_fortran.npy", "records.npy", "columns.npz", "columns_compressed.npz", "matrix.npz"] {
+        let path = fixture(name);
+        let bytes = std::fs::read(&path).unwrap();
+        let from_file = read_table(&path, &allow_missing()).unwrap();
+        let from_bytes = read_table_from_bytes(&bytes, Format::of(&path), name, &allow_missing()).unwrap();
+        // Debug, since NaN != NaN.
+        assert_eq!(format!("{from_bytes:?}"), format!("{from_file:?}"), "{name}");
+    }
+    let csv = read_table_from_bytes(b"a,b\n1,2\n", Format::Csv, "upload.csv", &CsvOptions::default()).unwrap();
+    assert_eq!((csv.names(), numeric(&csv, "b")), (&["a".to_string(), "b".to_string()][..], &[2.0][..]));
+    let good = std::fs::read(fixture("f8_c.npy")).unwrap();
+    for (bytes, format, expected) in [
+        (&good[..good.len() - 5], Format::Npy, "shape (2, 3) needs 48 bytes"),
+        (&b"hello"[..], Format::Npz, "not a valid .npz"),
+        (&good[..], Format::Npz, "not a valid .npz"),
+        (&b"\x93NUMPY\x09\x00\x00\x00"[..], Format::Npy, "unsupported .npy format version 9.0"),
+    ] {
+        match read_table_from_bytes(bytes, format, "upload", &CsvOptions::default()) {
+            Err(Error::File { path, msg }) => {
+                assert_eq!(path, "upload");
+                assert_has(&msg, &[expected]);
+            }
+            other => panic!("expected a file error with {expected:?}, got {other:?}"),
+        }
+    }
+}
+
 #[cfg(not(feature = "parquet"))]
 #[test]
 fn parquet_without_the_feature_says_how_to_get_it() {
     let path = write("x.parquet", b"PAR1");
     assert_has(&error_of(&path, &CsvOptions::default()), &["--features parquet"]);
     assert!(read_column_names(&path, None).unwrap_err().to_string().contains("--features parquet"));
+    let err = read_table_from_bytes(b"PAR1", Format::Parquet, "upload.parquet", &CsvOptions::default()).unwrap_err();
+    assert_has(&err.to_string(), &["upload.parquet", "--features parquet"]);
 }

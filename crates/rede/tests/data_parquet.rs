@@ -2,7 +2,7 @@
 //! written by make.py there) read through `rede::data::read_table`.
 #![cfg(feature = "parquet")]
 
-use rede::data::{read_column_names, read_table, Column, CsvOptions, Table};
+use rede::data::{read_column_names, read_table, read_table_from_bytes, Column, CsvOptions, Format, Table};
 use rede::Error;
 use std::path::{Path, PathBuf};
 
@@ -81,4 +81,19 @@ fn damaged_files_and_other_codecs_are_errors_naming_the_file() {
     }
     let err = read_table(fixture("gzip.parquet"), &allow_missing()).unwrap_err().to_string();
     assert!(err.contains("gzip.parquet") && err.to_lowercase().contains("gzip"), "{err}");
+}
+
+#[test]
+fn bytes_in_memory_read_as_the_file_does_and_errors_name_the_source() {
+    let bytes = std::fs::read(fixture("mixed.parquet")).unwrap();
+    let from_file = read_table(fixture("mixed.parquet"), &allow_missing()).unwrap();
+    let from_bytes = read_table_from_bytes(&bytes, Format::Parquet, "upload.parquet", &allow_missing()).unwrap();
+    // Debug, since NaN != NaN.
+    assert_eq!(format!("{from_bytes:?}"), format!("{from_file:?}"));
+    match read_table_from_bytes(&bytes[..bytes.len() / 2], Format::Parquet, "upload.parquet", &allow_missing()) {
+        Err(Error::File { path, msg }) => {
+            assert!(path == "upload.parquet" && msg.contains("not a valid Parquet"), "{msg}")
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
 }

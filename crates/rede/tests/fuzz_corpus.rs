@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 
 type Entry = fn(&[u8]);
 
-const TARGETS: [(&str, Entry); 6] = [
+const TARGETS: [(&str, Entry); 8] = [
     ("csv", entries::csv),
     ("idx", entries::idx),
+    ("npy", entries::npy),
+    ("npz", entries::npz),
     ("model_file", entries::model_file),
     ("architecture_toml", entries::architecture_toml),
     ("architecture_json", entries::architecture_json),

@@ -34,7 +34,7 @@ pub use pipeline::{
     MAX_INFERRED_CLASSES,
 };
 pub use scale::{ChannelScaler, MinMaxScaler, StandardScaler};
-pub use source::{read_column_names, read_table, read_table_with_progress, Format};
+pub use source::{read_column_names, read_table, read_table_from_bytes, read_table_with_progress, Format};
 pub use split::{stratified_split, train_test_split};
 pub use table::{Column, Table};
 pub use text::TextColumn;

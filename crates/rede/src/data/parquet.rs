@@ -25,7 +25,12 @@ const BATCH: usize = 64 * 1024;
 
 /// The columns of the Parquet file at `path`.
 pub(super) fn read_parquet(path: &Path) -> Result<Vec<(String, Column)>, String> {
-    let reader = open(path)?;
+    read_parquet_bytes(read(path)?)
+}
+
+/// The columns of the Parquet file `bytes` holds.
+pub(super) fn read_parquet_bytes(bytes: Bytes) -> Result<Vec<(String, Column)>, String> {
+    let reader = open(bytes)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     let kept: Vec<usize> = (0..schema.num_columns()).filter(|&j| !is_index(schema.column(j).name())).collect();
     kept.par_iter()
@@ -40,14 +45,17 @@ pub(super) fn read_parquet(path: &Path) -> Result<Vec<(String, Column)>, String>
 
 /// The column names of the Parquet file at `path`, from its metadata.
 pub(super) fn parquet_names(path: &Path) -> Result<Vec<String>, String> {
-    let reader = open(path)?;
+    let reader = open(read(path)?)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     Ok((0..schema.num_columns()).map(|j| schema.column(j).name().to_string()).filter(|n| !is_index(n)).collect())
 }
 
-fn open(path: &Path) -> Result<SerializedFileReader<Bytes>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    SerializedFileReader::new(Bytes::from(bytes)).map_err(|e| format!("not a valid Parquet file: {e}"))
+fn read(path: &Path) -> Result<Bytes, String> {
+    std::fs::read(path).map(Bytes::from).map_err(|e| format!("cannot read: {e}"))
+}
+
+fn open(bytes: Bytes) -> Result<SerializedFileReader<Bytes>, String> {
+    SerializedFileReader::new(bytes).map_err(|e| format!("not a valid Parquet file: {e}"))
 }
 
 /// pandas stores a non-default index as a column of this name; like

@@ -1,7 +1,8 @@
 //! Reading a table from a file in any format rede reads, chosen by the
 //! file's extension: `.npy` and `.npz` (NumPy), `.parquet` (with the
 //! `parquet` feature), and CSV for every other name (`.csv`, `.tsv`,
-//! `.txt`, none at all), as before these formats existed.
+//! `.txt`, none at all), as before these formats existed; or from a file's
+//! bytes held in memory, in a format named by the caller.
 
 use super::{npy, typed, CsvOptions, Table};
 use crate::{Error, Result};
@@ -54,12 +55,25 @@ pub fn read_table_with_progress(
         Format::Csv => return super::read_csv_with_progress(path, options, progress),
         Format::Npy => npy::read_npy(path),
         Format::Npz => npy::read_npz(path),
-        Format::Parquet => parquet_columns(path),
+        Format::Parquet => parquet_columns(Input::File(path)),
     };
-    let table = columns.and_then(|c| typed::finish(c, options)).map_err(|msg| Error::file(path, msg))?;
+    let table = finish(columns, options, path)?;
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     progress(size, size);
     Ok(table)
+}
+
+/// Reads the table in `bytes`, the whole content of a file in `format`, as
+/// [`read_table`] reads a file (the options mean the same); `source` names
+/// the data in error messages, as a path does.
+pub fn read_table_from_bytes(bytes: &[u8], format: Format, source: &str, options: &CsvOptions) -> Result<Table> {
+    let columns = match format {
+        Format::Csv => return super::read_csv_from(bytes, source, options),
+        Format::Npy => npy::read_npy_from(bytes, bytes.len() as u64),
+        Format::Npz => npy::read_npz_from(std::io::Cursor::new(bytes)),
+        Format::Parquet => parquet_columns(Input::Memory(bytes)),
+    };
+    finish(columns, options, source)
 }
 
 /// The column names of the file at `path` without reading its data where the
@@ -75,9 +89,26 @@ pub fn read_column_names(path: impl AsRef<Path>, delimiter: Option<u8>) -> Resul
     names.map_err(|msg| Error::file(path, msg))
 }
 
+type Columns = std::result::Result<Vec<(String, super::Column)>, String>;
+
+/// The table these columns make under `options`; errors name `source`.
+fn finish(columns: Columns, options: &CsvOptions, source: impl AsRef<Path>) -> Result<Table> {
+    columns.and_then(|c| typed::finish(c, options)).map_err(|msg| Error::file(source, msg))
+}
+
+/// Where the bytes of a Parquet file are.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+enum Input<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
+}
+
 #[cfg(feature = "parquet")]
-fn parquet_columns(path: &Path) -> std::result::Result<Vec<(String, super::Column)>, String> {
-    super::parquet::read_parquet(path)
+fn parquet_columns(input: Input) -> Columns {
+    match input {
+        Input::File(path) => super::parquet::read_parquet(path),
+        Input::Memory(bytes) => super::parquet::read_parquet_bytes(bytes::Bytes::copy_from_slice(bytes)),
+    }
 }
 
 #[cfg(feature = "parquet")]
@@ -90,7 +121,7 @@ const NO_PARQUET: &str =
     "reading Parquet files needs rede built with the `parquet` feature (cargo build --features parquet)";
 
 #[cfg(not(feature = "parquet"))]
-fn parquet_columns(_: &Path) -> std::result::Result<Vec<(String, super::Column)>, String> {
+fn parquet_columns(_: Input) -> Columns {
     Err(NO_PARQUET.into())
 }
 

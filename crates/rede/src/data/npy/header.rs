@@ -114,7 +114,13 @@ fn dim(value: &Value) -> Result<usize, String> {
 /// The `descr` value: a type string, or a list of `(name, type)` fields.
 fn descr(value: &Value) -> Result<Descr, String> {
     match value {
-        Value::Str(s) => Ok(Descr::Plain(dtype(s)?)),
+        Value::Str(s) => match dtype(s)? {
+            // Raw bytes are only padding between fields; alone they are no data rede reads.
+            Dtype { kind: Kind::Padding, .. } => {
+                Err(format!("the array holds raw bytes ('{s}'), which rede does not read"))
+            }
+            dtype => Ok(Descr::Plain(dtype)),
+        },
         Value::List(items) => fields(items).map(Descr::Fields),
         _ => Err("the header's 'descr' is neither a type string nor a list of fields".into()),
     }
@@ -172,6 +178,8 @@ pub(super) fn dtype(s: &str) -> Result<Dtype, String> {
         ("i", 1 | 2 | 4 | 8) => (Kind::Int, width),
         ("u", 1 | 2 | 4 | 8) => (Kind::Uint, width),
         ("b", 1) => (Kind::Bool, 1),
+        // Elements of no bytes would let a tiny file claim any number of them.
+        ("U" | "S", 0) => return Err(format!("element type '{s}' has no width")),
         ("U", n) => (Kind::Unicode, n.checked_mul(4).ok_or_else(|| format!("element type '{s}' is too wide"))?),
         ("S", n) => (Kind::Bytes, n),
         ("V", n) => (Kind::Padding, n),
@@ -337,6 +345,8 @@ mod tests {
         assert!(with("'<f2'").contains("2-byte floats"));
         assert!(with("'<M8[ns]'").contains("unsupported element type"));
         assert!(with("[('x', '<f8', (3,))]").contains("sub-array"));
+        assert!(with("'|S0'").contains("no width") && with("[('a', '<U0')]").contains("no width"));
+        assert!(with("'|V8'").contains("raw bytes"));
         assert!(parse("{'descr': '<f8', 'shape': (1,)}").unwrap_err().contains("fortran_order"));
         assert!(parse(&("[".repeat(100) + "]".repeat(100).as_str())).unwrap_err().contains("nested too deeply"));
         assert!(parse("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}").is_err());

@@ -9,7 +9,9 @@
 //!   key, or a single 2-D member read as above.
 //!
 //! Every size the file claims is checked against the bytes present before
-//! anything is allocated, so a damaged file is an error, never an abort.
+//! anything is allocated, so a damaged file is an error, never an abort:
+//! every element takes at least one byte, and the columns of an array with
+//! no rows, which no bytes back, are not counted.
 
 mod decode;
 mod header;
@@ -37,8 +39,12 @@ pub(super) struct Array {
 /// The columns of the `.npy` file at `path`.
 pub(super) fn read_npy(path: &Path) -> Result<Vec<(String, Column)>, String> {
     let (file, size) = open(path)?;
-    let array = read_array(std::io::BufReader::new(file), size)?;
-    table_columns(&array)
+    read_npy_from(std::io::BufReader::new(file), size)
+}
+
+/// The columns of the `.npy` file that `reader` holds, `size` bytes in all.
+pub(super) fn read_npy_from(reader: impl Read, size: u64) -> Result<Vec<(String, Column)>, String> {
+    table_columns(&read_array(reader, size)?)
 }
 
 /// The column names of the `.npy` file at `path`, from its header alone.
@@ -48,7 +54,7 @@ pub(super) fn npy_names(path: &Path) -> Result<Vec<String>, String> {
     names(&header)
 }
 
-pub(super) use npz::{npz_names, read_npz};
+pub(super) use npz::{npz_names, read_npz, read_npz_from};
 
 fn open(path: &Path) -> Result<(std::fs::File, u64), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
@@ -114,6 +120,8 @@ fn read_exact(reader: &mut impl Read, buf: &mut [u8], what: &str) -> Result<(), 
 /// The column names a table read from an array with this header has.
 fn names(header: &Header) -> Result<Vec<String>, String> {
     match (&header.descr, header.shape.as_slice()) {
+        // No bytes back the number of columns of an empty array, so it is not trusted.
+        (Descr::Plain(_), &[0, _]) => Err(format!("no data rows (the array has shape {})", shape_text(&header.shape))),
         (Descr::Plain(_), &[_, d]) => Ok((0..d).map(|j| j.to_string()).collect()),
         (Descr::Fields(fields), &[_]) => {
             Ok(fields.iter().filter(|f| f.dtype.kind != Kind::Padding).map(|f| f.name.clone()).collect())

@@ -3,23 +3,30 @@
 
 use super::{names, read_array, read_header, single_column, table_columns, Array};
 use crate::data::Column;
+use std::io::{Read, Seek};
 use std::path::Path;
-
-type Archive = zip::ZipArchive<std::io::BufReader<std::fs::File>>;
 
 /// The columns of the `.npz` file at `path`: one per 1-D member, named by
 /// its key, or those of its only member when that is a table itself.
 pub(in crate::data) fn read_npz(path: &Path) -> Result<Vec<(String, Column)>, String> {
-    let mut archive = open(path)?;
+    read_npz_from(open(path)?)
+}
+
+/// The columns of the `.npz` file that `reader` holds, as [`read_npz`] reads them.
+pub(in crate::data) fn read_npz_from(reader: impl Read + Seek) -> Result<Vec<(String, Column)>, String> {
+    let mut archive = archive(reader)?;
     let mut arrays: Vec<(String, Array)> = Vec::new();
     for i in 0..archive.len() {
-        let member = archive.by_index(i).map_err(|e| format!("cannot read member {}: {e}", i + 1))?;
+        let mut member = archive.by_index(i).map_err(|e| format!("cannot read member {}: {e}", i + 1))?;
         if member.is_dir() {
             continue;
         }
         let key = key(member.name());
         let size = member.size();
-        let array = read_array(member, size).map_err(|e| format!("member '{key}': {e}"))?;
+        let array = read_array(&mut member, size).map_err(|e| format!("member '{key}': {e}"))?;
+        // The zip reader checks a member's CRC-32 only once it is read to its end.
+        std::io::copy(&mut member, &mut std::io::sink())
+            .map_err(|e| format!("member '{key}': the data is damaged ({e})"))?;
         arrays.push((key, array));
     }
     match arrays.as_slice() {
@@ -33,7 +40,7 @@ pub(in crate::data) fn read_npz(path: &Path) -> Result<Vec<(String, Column)>, St
 
 /// The column names of the `.npz` file at `path`, from the members' headers.
 pub(in crate::data) fn npz_names(path: &Path) -> Result<Vec<String>, String> {
-    let mut archive = open(path)?;
+    let mut archive = archive(open(path)?)?;
     let mut members = Vec::new();
     for i in 0..archive.len() {
         let mut member = archive.by_index(i).map_err(|e| format!("cannot read member {}: {e}", i + 1))?;
@@ -52,9 +59,13 @@ pub(in crate::data) fn npz_names(path: &Path) -> Result<Vec<String>, String> {
     }
 }
 
-fn open(path: &Path) -> Result<Archive, String> {
+fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| format!("not a valid .npz (zip) archive: {e}"))
+    Ok(std::io::BufReader::new(file))
+}
+
+fn archive<R: Read + Seek>(reader: R) -> Result<zip::ZipArchive<R>, String> {
+    zip::ZipArchive::new(reader).map_err(|e| format!("not a valid .npz (zip) archive: {e}"))
 }
 
 /// The array's key: numpy stores `key` as the member `key.npy`.
