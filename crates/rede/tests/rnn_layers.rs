@@ -129,20 +129,26 @@ fn check_fused<L: Module>(
     composed: impl Fn(&L, &Tensor, Option<&RnnState>) -> rede::Result<(Tensor, RnnState)>,
     lstm: bool,
 ) {
-    let configs =
-        [RnnConfig::new(3, 5), RnnConfig::new(4, 3).layers(2).bidirectional(true), RnnConfig::new(2, 4).bias(false)];
-    for config in configs {
+    // Batches of 37 are split into bands of rows that threads run on their own
+    // (at least 16 rows each): uneven bands, each from its own initial state.
+    let configs = [
+        (RnnConfig::new(3, 5), 3),
+        (RnnConfig::new(4, 3).layers(2).bidirectional(true), 3),
+        (RnnConfig::new(4, 3).layers(2).bidirectional(true), 37),
+        (RnnConfig::new(2, 4).bias(false), 3),
+    ];
+    for (config, batch) in configs {
         for with_state in [false, true] {
             let slots = config.num_layers * if config.bidirectional { 2 } else { 1 };
             let l64 = build(config, DType::F64);
-            let x = randn(&[3, 6, config.input_size], 11).requires_grad_();
+            let x = randn(&[batch, 6, config.input_size], 11).requires_grad_();
             let state = RnnState {
-                h: randn(&[slots, 3, config.hidden_size], 12).requires_grad_(),
-                c: lstm.then(|| randn(&[slots, 3, config.hidden_size], 13).requires_grad_()),
+                h: randn(&[slots, batch, config.hidden_size], 12).requires_grad_(),
+                c: lstm.then(|| randn(&[slots, batch, config.hidden_size], 13).requires_grad_()),
             };
             let initial = with_state.then_some(&state);
             let params = l64.parameters();
-            let what = format!("{kind} {config:?} initial state {with_state}");
+            let what = format!("{kind} {config:?} batch {batch} initial state {with_state}");
             let reference = outputs_and_gradients(&|x, s| composed(&l64, x, s), &params, initial, &x);
             let f64_fused = outputs_and_gradients(&|x, s| fused(&l64, x, s), &params, initial, &x);
             assert_all_close(&f64_fused, &reference, 1e-12, &format!("{what}, f64"));
@@ -161,6 +167,12 @@ fn check_fused<L: Module>(
 
 #[test]
 fn fused_layers_match_the_composed_reference() {
+    // Four threads, so that the larger batch is split into bands on any machine.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+    pool.install(fused_layers_match_the_composed_reference_on_this_pool);
+}
+
+fn fused_layers_match_the_composed_reference_on_this_pool() {
     let mut rng = Rng::seed(9);
     let mut next = || rng.below(1 << 30) as u64;
     let seeds = [next(), next(), next()];

@@ -59,6 +59,19 @@ pub(crate) type Matrix<'a, T> = (&'a [T], usize, &'a MatOperand);
 pub(crate) fn product_into<T: Element>(
     dst: &mut [T],
     accumulate: bool,
+    a: Matrix<'_, T>,
+    b: Matrix<'_, T>,
+    d: MatmulDims,
+) {
+    product_into_on(threads_for(d), dst, accumulate, a, b, d);
+}
+
+/// [`product_into`] on at most `threads` threads (callers that already run
+/// on every thread of the pool ask for one).
+pub(crate) fn product_into_on<T: Element>(
+    threads: usize,
+    dst: &mut [T],
+    accumulate: bool,
     (a, oa, la): Matrix<'_, T>,
     (b, ob, lb): Matrix<'_, T>,
     d: MatmulDims,
@@ -78,8 +91,11 @@ pub(crate) fn product_into<T: Element>(
         off + (rows - 1) * o.row_stride + (cols - 1) * o.col_stride
     };
     assert!(last(la, oa, d.m, d.k) < a.len() && last(lb, ob, d.k, d.n) < b.len(), "product operand out of bounds");
-    let threads = threads_for(d);
-    if threads > 1 {
+    let threads = threads.min(threads_for(d));
+    if is_tall_and_narrow(d, la) {
+        // SAFETY: the operands are in bounds (checked above) and `dst` is [m, n].
+        unsafe { tall_narrow(dst, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads) };
+    } else if threads > 1 {
         split_columns(dst, accumulate, (a, oa, la), (b, ob, lb), d, threads);
     } else {
         // SAFETY: the operands are in bounds (checked above) and `dst` is [m, n].
@@ -87,6 +103,75 @@ pub(crate) fn product_into<T: Element>(
             gemm_raw(dst.as_mut_ptr(), d.n, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, 1)
         };
     }
+}
+
+/// Results narrower than this (with many more rows, and a long inner
+/// dimension) are computed column-major; see [`tall_narrow`].
+const NARROW: usize = 48;
+
+/// Whether `d` is a product [`tall_narrow`] computes faster: its left
+/// operand must be laid out by columns already (as a transposed view), or
+/// gemm would transpose all of it into its packing buffer instead.
+fn is_tall_and_narrow(d: MatmulDims, a: &MatOperand) -> bool {
+    d.n < NARROW && d.m >= 4 * NARROW && d.k >= NARROW && a.row_stride == 1
+}
+
+/// `dst = a·b` (or `+=`) for a tall, narrow row-major result (the weight
+/// gradient `dyᵀ·x`, `[out, in]`, of a linear layer with many outputs and few
+/// inputs, such as the first layer on a table of 28 columns), through a
+/// column-major copy of the result.
+///
+/// gemm runs its micro-kernels down the result's unit-stride dimension, 64
+/// values at a time with AVX-512: along a row-major result's n columns, of
+/// which a narrow one has too few (28 columns left over half of every
+/// kernel's lanes masked off, and split over two threads, more). Down the
+/// m rows of a column-major copy they run full; the copy costs m·n moves
+/// against m·n·k multiply-adds. (Measured on a recurrent layer's `[512, 28]`
+/// input-weight gradient, which now takes another route; see
+/// `rnn::weight_grads`.)
+///
+/// # Safety
+/// As [`gemm_raw`], with `dst` the contiguous `[m, n]` result.
+unsafe fn tall_narrow<T: Element>(
+    dst: &mut [T],
+    accumulate: bool,
+    (a, la): (*const T, &MatOperand),
+    (b, lb): (*const T, &MatOperand),
+    d: MatmulDims,
+    threads: usize,
+) {
+    let (m, n) = (d.m, d.n);
+    let mut columns = super::pool::take::<T>(m * n);
+    if accumulate {
+        for (i, row) in dst.chunks_exact(n).enumerate() {
+            row.iter().enumerate().for_each(|(j, &v)| columns[j * m + i] = v);
+        }
+    }
+    gemm::gemm(
+        m,
+        n,
+        d.k,
+        columns.as_mut_ptr(),
+        m as isize,
+        1,
+        accumulate,
+        a,
+        la.col_stride as isize,
+        la.row_stride as isize,
+        b,
+        lb.col_stride as isize,
+        lb.row_stride as isize,
+        T::one(),
+        T::one(),
+        false,
+        false,
+        false,
+        if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None },
+    );
+    for (i, row) in dst.chunks_exact_mut(n).enumerate() {
+        row.iter_mut().enumerate().for_each(|(j, v)| *v = columns[j * m + i]);
+    }
+    super::pool::give(columns);
 }
 
 /// The result's pointer, shared by the threads: each writes a disjoint band.
@@ -224,21 +309,53 @@ mod tests {
         (data, MatOperand { offsets: vec![0], row_stride, col_stride })
     }
 
+    /// `start` plus `a·b` (or `a·b` alone), computed one element at a time.
+    fn plain_product(
+        (a, la): (&[f64], &MatOperand),
+        (b, lb): (&[f64], &MatOperand),
+        d: MatmulDims,
+        start: Option<&[f64]>,
+    ) -> Vec<f64> {
+        let at = |o: &MatOperand, v: &[f64], r: usize, c: usize| v[r * o.row_stride + c * o.col_stride];
+        let mut expected = start.map_or_else(|| vec![0.0; d.m * d.n], <[f64]>::to_vec);
+        for i in 0..d.m {
+            for j in 0..d.n {
+                expected[i * d.n + j] += (0..d.k).map(|p| at(la, a, i, p) * at(lb, b, p, j)).sum::<f64>();
+            }
+        }
+        expected
+    }
+
+    #[test]
+    fn tall_narrow_results_give_the_plain_product() {
+        // 28 columns, as the weight gradient of a linear layer on 28 inputs;
+        // 200 rows are not a multiple of gemm's 16-value vectors.
+        let d = MatmulDims { m: 200, k: 70, n: 28 };
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (a, la) = operand(d.m, d.k, ta, 1);
+            let (b, lb) = operand(d.k, d.n, tb, 2);
+            assert_eq!(is_tall_and_narrow(d, &la), ta);
+            let start: Vec<f64> = (0..d.m * d.n).map(|i| (i % 5) as f64).collect();
+            for accumulate in [false, true] {
+                let expected = plain_product((&a, &la), (&b, &lb), d, accumulate.then_some(&start[..]));
+                for threads in [1, 2] {
+                    let mut dst = start.clone();
+                    product_into_on(threads, &mut dst, accumulate, (&a, 0, &la), (&b, 0, &lb), d);
+                    assert_eq!(dst, expected, "{threads} threads, transposed {ta}/{tb}, accumulate {accumulate}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn column_bands_give_the_plain_product() {
         let d = MatmulDims { m: 37, k: 45, n: 53 };
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             let (a, la) = operand(d.m, d.k, ta, 1);
             let (b, lb) = operand(d.k, d.n, tb, 2);
-            let at = |o: &MatOperand, v: &[f64], r: usize, c: usize| v[r * o.row_stride + c * o.col_stride];
             let start: Vec<f64> = (0..d.m * d.n).map(|i| (i % 5) as f64).collect();
             for accumulate in [false, true] {
-                let mut expected = if accumulate { start.clone() } else { vec![0.0; d.m * d.n] };
-                for i in 0..d.m {
-                    for j in 0..d.n {
-                        expected[i * d.n + j] += (0..d.k).map(|p| at(&la, &a, i, p) * at(&lb, &b, p, j)).sum::<f64>();
-                    }
-                }
+                let expected = plain_product((&a, &la), (&b, &lb), d, accumulate.then_some(&start[..]));
                 // 2 and 3 threads split into bands of 32 and 16 columns (the last
                 // narrower); 4 threads on 53 columns too; 1 is a single call.
                 for threads in [1, 2, 3, 4] {

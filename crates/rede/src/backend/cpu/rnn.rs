@@ -14,7 +14,7 @@
 //! the input gradient and the bias gradients are then one product (or one
 //! column sum) each over all steps.
 
-use super::matmul::{product_into, MatOperand, MatmulDims};
+use super::matmul::{product_into, product_into_on, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
 use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::Element;
@@ -94,6 +94,11 @@ impl<'a, T: Element> Slices<'a, T> {
             c0: p.c0.map(slice),
         }
     }
+
+    /// The same operands with the initial states cut to `band`'s rows.
+    fn band(&self, band: Band, hidden: usize) -> Self {
+        Slices { h0: self.h0.map(|s| band.of(s, hidden)), c0: self.c0.map(|s| band.of(s, hidden)), ..*self }
+    }
 }
 
 /// The typed buffers backward reads besides the operands.
@@ -170,10 +175,11 @@ fn widths(d: &RecurrentDims) -> (usize, usize) {
     (d.cell.extra() * d.hidden, cell)
 }
 
-/// The bias added to the input projection: both biases summed, except for
-/// the GRU, whose `b_hn` sits inside `r·(W_hn·h + b_hn)` and so goes with the
-/// recurrent projection. A pooled buffer, or None without biases.
-fn input_bias<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims) -> Option<Vec<T>> {
+/// The bias of the pre-activations: both biases summed, except for the GRU,
+/// whose `b_hn` sits inside `r·(W_hn·h + b_hn)` and so stays with the
+/// recurrent projection (this is then `b_ih` alone). A pooled buffer, or None
+/// without biases.
+fn summed_bias<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims) -> Option<Vec<T>> {
     let b_hh = if d.cell == RecurrentCell::Gru { None } else { p.b_hh };
     let parts: Vec<&[T]> = p.b_ih.into_iter().chain(b_hh).collect();
     let first = parts.first()?;
@@ -193,44 +199,168 @@ fn fill_rows<T: Element>(dst: &mut [T], bias: Option<&[T]>, width: usize) {
     }
 }
 
+/// A band of consecutive batch rows whose steps one thread runs alone. The
+/// rows of a batch never meet inside a layer, so with one band per thread
+/// each runs its whole sequence without waiting for the others, where
+/// splitting every step's product and gate pass across the threads put two
+/// waits into every step (on 2 threads the LSTM ran 1.73x as fast as on one).
+#[derive(Clone, Copy)]
+struct Band {
+    first: usize,
+    rows: usize,
+}
+
+/// Rows a band should have at least: thinner per-step products lose more to
+/// gemm's edge tiles than their thread gains.
+const BAND_ROWS: usize = 16;
+
+impl Band {
+    /// The bands of a batch: one per pool thread where the batch has rows
+    /// enough, else a single band whose steps use all the threads.
+    fn split(d: &RecurrentDims) -> Vec<Band> {
+        let count = rayon::current_num_threads().min(d.batch / BAND_ROWS).max(1);
+        let per = d.batch.div_ceil(count).max(1);
+        (0..d.batch).step_by(per).map(|first| Band { first, rows: per.min(d.batch - first) }).collect()
+    }
+
+    /// The layer's sizes for this band alone.
+    fn dims(self, d: &RecurrentDims) -> RecurrentDims {
+        RecurrentDims { batch: self.rows, ..*d }
+    }
+
+    /// This band's rows of a buffer of `width` values per batch row (an
+    /// empty buffer stays empty).
+    fn of<T>(self, buf: &[T], width: usize) -> &[T] {
+        if buf.is_empty() {
+            buf
+        } else {
+            &buf[self.first * width..(self.first + self.rows) * width]
+        }
+    }
+}
+
+/// The threads each band's products may use: one each when the bands
+/// already occupy the pool.
+fn band_threads(bands: &[Band]) -> usize {
+    if bands.len() > 1 {
+        1
+    } else {
+        usize::MAX
+    }
+}
+
 fn forward<T: CellMath>(p: &Slices<'_, T>, d: &RecurrentDims) -> (Vec<T>, Vec<T>) {
     let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
     let mut workspace = pool::take::<T>(d.workspace_len());
-    let (gates, extra) = workspace.split_at_mut(n * t * gh);
-    // All steps' input projections at once: [N·T, I] × [I, G·H] onto the bias.
-    let bias = input_bias(p, d);
-    if let Some(b) = &bias {
-        fill_rows(gates, Some(b.as_slice()), gh);
+    let (mut gates, mut extra) = workspace.split_at_mut(n * t * gh);
+    // All steps' input projections at once: [N·T, I] × [I, G·H]. Except in
+    // the GRU, the bias goes onto each step's recurrent projection (a band's
+    // rows, in cache) instead: filling all N·T rows with it first, for the
+    // product to add to, doubled the memory traffic of the largest buffer.
+    let bias = summed_bias(p, d);
+    let (x_bias, h_bias) = match d.cell {
+        RecurrentCell::Gru => (bias.as_deref(), p.b_hh),
+        _ => (None, bias.as_deref()),
+    };
+    if let Some(b) = x_bias {
+        fill_rows(gates, Some(b), gh);
     }
     let dims = MatmulDims { m: n * t, k: d.input, n: gh };
-    product_into(gates, bias.is_some(), (p.x, 0, &rows(d.input)), (p.w_ih, 0, &transposed(d.input)), dims);
-    bias.into_iter().for_each(pool::give);
+    product_into(gates, x_bias.is_some(), (p.x, 0, &rows(d.input)), (p.w_ih, 0, &transposed(d.input)), dims);
 
     let mut output = pool::take::<T>(d.output_len());
-    let (hs, c_n) = output.split_at_mut(n * t * h);
-    let mut hw = pool::take::<T>(n * gh);
+    let (mut hs, c_n) = output.split_at_mut(n * t * h);
     let initial = Initial::new(p, d);
-    for k in 0..t {
-        recurrent_projection(p, d, k, hs, &mut hw);
-        let init = (initial.h(p), initial.c(p));
-        forward_step(d, k, init, &hw, gates, extra, hs);
-    }
+    let bands = Band::split(d);
+    let (ew, _) = widths(d);
+    let work: Vec<ForwardBand<'_, T>> = bands
+        .iter()
+        .map(|&band| ForwardBand {
+            band,
+            gates: take_rows(&mut gates, band.rows, t * gh),
+            extra: take_rows(&mut extra, band.rows, t * ew),
+            hs: take_rows(&mut hs, band.rows, t * h),
+        })
+        .collect();
+    let threads = band_threads(&bands);
+    let w_hh_t = transpose(p.w_hh, gh, h);
+    let weights = StepWeights { w_hh_t: &w_hh_t, bias: h_bias };
+    work.into_par_iter().for_each(|w| forward_band(p, &weights, d, &initial, w, threads));
+    pool::give(w_hh_t);
+    bias.into_iter().for_each(pool::give);
     if d.cell == RecurrentCell::Lstm {
         let last = step_at(d, t - 1);
-        for (dst, cells) in c_n.chunks_exact_mut(h).zip(extra.chunks_exact(t * h)) {
+        let cells = &workspace[n * t * gh..];
+        for (dst, cells) in c_n.chunks_exact_mut(h).zip(cells.chunks_exact(t * h)) {
             dst.copy_from_slice(&cells[last * h..(last + 1) * h]);
         }
     }
-    pool::give(hw);
     initial.give_back();
     (output, workspace)
 }
 
-/// `hw = h_prev·W_hhᵀ` (plus `b_hh` for the GRU) for the `k`-th step, reading
-/// the previous step's hidden states in place in the output.
-fn recurrent_projection<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims, k: usize, hs: &[T], hw: &mut [T]) {
+/// One band's rows of the forward buffers.
+struct ForwardBand<'a, T> {
+    band: Band,
+    gates: &'a mut [T],
+    extra: &'a mut [T],
+    hs: &'a mut [T],
+}
+
+/// `[cols, rows]` from a row-major `[rows, cols]` matrix, in a pooled buffer.
+///
+/// The forward steps multiply by `W_hhᵀ`. gemm lays its left operand out
+/// column by column (it computes the transposed product, since rede's
+/// results are row-major), so given the row-major `W_hh` it transposed all
+/// of it on every step; transposed once here, it is copied at most.
+fn transpose<T: Element>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = pool::take::<T>(rows * cols);
+    for (i, row) in m.chunks_exact(cols).enumerate() {
+        row.iter().enumerate().for_each(|(j, &v)| out[j * rows + i] = v);
+    }
+    out
+}
+
+/// What every forward step's recurrent projection multiplies by and adds.
+struct StepWeights<'a, T> {
+    /// `W_hhᵀ`, `[H, G·H]`.
+    w_hh_t: &'a [T],
+    /// Added to each row: the GRU's `b_hh`, the other cells' summed biases.
+    bias: Option<&'a [T]>,
+}
+
+/// Every step of one band: the recurrent projection (on at most `threads`
+/// threads), then the gate pass.
+fn forward_band<T: CellMath>(
+    p: &Slices<'_, T>,
+    weights: &StepWeights<'_, T>,
+    d: &RecurrentDims,
+    initial: &Initial<T>,
+    w: ForwardBand<'_, T>,
+    threads: usize,
+) {
+    let (bd, bp) = (w.band.dims(d), p.band(w.band, d.hidden));
+    let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
+    let mut hw = pool::take::<T>(w.band.rows * d.cell.gates() * d.hidden);
+    for k in 0..d.steps {
+        recurrent_projection(&bp, weights, &bd, k, w.hs, &mut hw, threads);
+        forward_step(&bd, k, init, &hw, w.gates, w.extra, w.hs, threads > 1);
+    }
+    pool::give(hw);
+}
+
+/// `hw = h_prev·W_hhᵀ + bias` for the `k`-th step, reading the previous
+/// step's hidden states in place in the output.
+fn recurrent_projection<T: Element>(
+    p: &Slices<'_, T>,
+    &StepWeights { w_hh_t, bias }: &StepWeights<'_, T>,
+    d: &RecurrentDims,
+    k: usize,
+    hs: &[T],
+    hw: &mut [T],
+    threads: usize,
+) {
     let (h, gh) = (d.hidden, d.cell.gates() * d.hidden);
-    let bias = if d.cell == RecurrentCell::Gru { p.b_hh } else { None };
     let prev = match k {
         0 => p.h0.map(|h0| (h0, 0, h)),
         _ => Some((hs, step_at(d, k - 1) * h, d.steps * h)),
@@ -240,7 +370,7 @@ fn recurrent_projection<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims, k: usi
     }
     if let Some((a, offset, stride)) = prev {
         let dims = MatmulDims { m: d.batch, k: h, n: gh };
-        product_into(hw, bias.is_some(), (a, offset, &rows(stride)), (p.w_hh, 0, &transposed(h)), dims);
+        product_into_on(threads, hw, bias.is_some(), (a, offset, &rows(stride)), (w_hh_t, 0, &rows(gh)), dims);
     }
 }
 
@@ -249,6 +379,28 @@ fn take_rows<'a, T>(buf: &mut &'a mut [T], rows: usize, width: usize) -> &'a mut
     let (head, tail) = std::mem::take(buf).split_at_mut(rows * width);
     *buf = tail;
     head
+}
+
+/// Asks the CPU to start loading `data` into its caches. Each step's gate
+/// pass reads one row of every batch entry's sequence, and those rows lie a
+/// whole sequence apart (57 KB for the MNIST LSTM): too far apart for the
+/// hardware prefetchers, so a third of the forward gate pass waited on the
+/// loads of the gates. Each pass prefetches the next row's while it works on
+/// the current one.
+#[inline(always)]
+fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = data.as_ptr().cast::<i8>();
+        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
+            // SAFETY: the address lies inside `data`, and a prefetch is a hint
+            // that never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 /// Batch rows per rayon task for a pass over `gates` values per row.
@@ -282,7 +434,9 @@ struct ForwardTask<'a, T> {
     hs: &'a mut [T],
 }
 
-/// The gate pass of the `k`-th step over every batch row, in parallel.
+/// The gate pass of the `k`-th step over every batch row, in parallel when
+/// `parallel`.
+#[allow(clippy::too_many_arguments)] // the step's buffers, each borrowed on its own
 fn forward_step<T: CellMath>(
     d: &RecurrentDims,
     k: usize,
@@ -291,11 +445,12 @@ fn forward_step<T: CellMath>(
     mut gates: &mut [T],
     mut extra: &mut [T],
     mut hs: &mut [T],
+    parallel: bool,
 ) {
     let (t, h, gh) = (d.steps, d.hidden, d.cell.gates() * d.hidden);
     let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
     let (ew, cw) = widths(d);
-    let per_task = rows_per_task(d.batch, gh);
+    let per_task = if parallel { rows_per_task(d.batch, gh) } else { d.batch.max(1) };
     let mut tasks = Vec::with_capacity(d.batch.div_ceil(per_task));
     for first in (0..d.batch).step_by(per_task) {
         let rows = per_task.min(d.batch - first);
@@ -306,6 +461,9 @@ fn forward_step<T: CellMath>(
         let rows = task.hs.len() / (t * h);
         for r in 0..rows {
             let n = task.first + r;
+            if r + 1 < rows {
+                prefetch(&task.gates[((r + 1) * t + at) * gh..((r + 1) * t + at + 1) * gh]);
+            }
             let (h_prev, h_out) = steps_of(&mut task.hs[r * t * h..(r + 1) * t * h], h, prev, at);
             let (c_prev, extra) = steps_of(&mut task.extra[r * t * ew..(r + 1) * t * ew], ew, prev, at);
             let row = StepRow {
@@ -353,16 +511,25 @@ fn backward<T: CellMath>(
     dh.fill(T::zero());
     let mut dc = pool::take::<T>(if d.cell == RecurrentCell::Lstm { n * h } else { 0 });
     dc.copy_from_slice(&s.grad[n * t * h..]);
-    for k in (0..t).rev() {
-        backward_step(s, d, k, (initial.h(p), initial.c(p)), &mut grads, (&mut dh[..], &mut dc[..]));
-        if k > 0 || p.h0.is_some() {
-            // dh_prev (+)= dG_h·W_hh, where the GRU has already put its direct term z·dh.
-            let at = step_at(d, k);
-            let dims = MatmulDims { m: n, k: gh, n: h };
-            let a = (grads.hidden(), at * gh, &rows(t * gh));
-            product_into(&mut dh, d.cell == RecurrentCell::Gru, a, (p.w_hh, 0, &rows(h)), dims);
-        }
-    }
+    let bands = Band::split(d);
+    let saved = SavedRows::of(s, d);
+    let (cw, gh_width) = (widths(d).1, if grads.dgh.is_some() { t * gh } else { 0 });
+    let (mut dgx, mut dgh) = (&mut grads.dgx[..], grads.dgh.as_deref_mut().unwrap_or(&mut []));
+    let (mut dh_rest, mut dc_rest) = (&mut dh[..], &mut dc[..]);
+    let work: Vec<BackwardBand<'_, T>> = bands
+        .iter()
+        .map(|&band| BackwardBand {
+            band,
+            grads: GateGradRows {
+                dgx: take_rows(&mut dgx, band.rows, t * gh),
+                dgh: take_rows(&mut dgh, band.rows, gh_width),
+            },
+            dh: take_rows(&mut dh_rest, band.rows, h),
+            dc: take_rows(&mut dc_rest, band.rows, cw),
+        })
+        .collect();
+    let threads = band_threads(&bands);
+    work.into_par_iter().for_each(|w| backward_band(p, &saved, d, &initial, w, threads));
     let out = weight_grads(p, s, d, &grads, initial.h(p), input_grad);
     let kept = |given: bool, v: Vec<T>| {
         if given {
@@ -379,6 +546,86 @@ fn backward<T: CellMath>(
     out
 }
 
+/// What the backward gate pass reads, each `[rows, T, width]`: the activated
+/// gates, the workspace's extra values, the hidden states and their gradients.
+struct SavedRows<'a, T> {
+    gates: &'a [T],
+    extra: &'a [T],
+    hs: &'a [T],
+    dy: &'a [T],
+}
+
+impl<'a, T> SavedRows<'a, T> {
+    fn of(s: &Saved<'a, T>, d: &RecurrentDims) -> Self {
+        let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
+        let (gates, extra) = s.workspace.split_at(n * t * gh);
+        SavedRows { gates, extra, hs: &s.output[..n * t * h], dy: &s.grad[..n * t * h] }
+    }
+
+    /// `band`'s rows.
+    fn band(&self, band: Band, d: &RecurrentDims) -> Self {
+        let (t, h, gh, (ew, _)) = (d.steps, d.hidden, d.cell.gates() * d.hidden, widths(d));
+        SavedRows {
+            gates: band.of(self.gates, t * gh),
+            extra: band.of(self.extra, t * ew),
+            hs: band.of(self.hs, t * h),
+            dy: band.of(self.dy, t * h),
+        }
+    }
+}
+
+/// One band's rows of the gate gradients; `dgh` is empty except for the GRU.
+struct GateGradRows<'a, T> {
+    dgx: &'a mut [T],
+    dgh: &'a mut [T],
+}
+
+impl<T> GateGradRows<'_, T> {
+    /// The gradients of the recurrent projection.
+    fn hidden(&self) -> &[T] {
+        if self.dgh.is_empty() {
+            self.dgx
+        } else {
+            self.dgh
+        }
+    }
+}
+
+/// One band's rows of the backward buffers.
+struct BackwardBand<'a, T> {
+    band: Band,
+    grads: GateGradRows<'a, T>,
+    dh: &'a mut [T],
+    dc: &'a mut [T],
+}
+
+/// Every step of one band, last first: the gate pass, then the product that
+/// carries the gradients to the previous hidden state (on at most `threads`
+/// threads).
+fn backward_band<T: CellMath>(
+    p: &Slices<'_, T>,
+    saved: &SavedRows<'_, T>,
+    d: &RecurrentDims,
+    initial: &Initial<T>,
+    mut w: BackwardBand<'_, T>,
+    threads: usize,
+) {
+    let (bd, saved) = (w.band.dims(d), saved.band(w.band, d));
+    let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
+    let gh = d.cell.gates() * d.hidden;
+    for k in (0..d.steps).rev() {
+        backward_step(&saved, &bd, k, init, &mut w.grads, (&mut *w.dh, &mut *w.dc), threads > 1);
+        if k > 0 || p.h0.is_some() {
+            // dh_prev (+)= dG_h·W_hh, where the GRU has already put its direct term z·dh.
+            let at = step_at(d, k);
+            let dims = MatmulDims { m: bd.batch, k: gh, n: d.hidden };
+            let a = (w.grads.hidden(), at * gh, &rows(d.steps * gh));
+            let b = (p.w_hh, 0, &rows(d.hidden));
+            product_into_on(threads, w.dh, d.cell == RecurrentCell::Gru, a, b, dims);
+        }
+    }
+}
+
 /// The rows of one backward rayon task.
 struct BackwardTask<'a, T> {
     first: usize,
@@ -388,23 +635,23 @@ struct BackwardTask<'a, T> {
     dc: &'a mut [T],
 }
 
-/// The gate pass of the `k`-th processed step, backwards, over every batch row in parallel.
+/// The gate pass of the `k`-th processed step, backwards, over every batch
+/// row, in parallel when `parallel`.
 fn backward_step<T: CellMath>(
-    s: &Saved<'_, T>,
+    s: &SavedRows<'_, T>,
     d: &RecurrentDims,
     k: usize,
     (h0, c0): (&[T], &[T]),
-    grads: &mut GateGrads<T>,
+    grads: &mut GateGradRows<'_, T>,
     (mut dh, mut dc): (&mut [T], &mut [T]),
+    parallel: bool,
 ) {
     let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
     let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
-    let (gates, extra) = s.workspace.split_at(n * t * gh);
-    let hs = &s.output[..n * t * h];
     let (ew, cw) = widths(d);
-    let gh_width = if grads.dgh.is_some() { t * gh } else { 0 };
-    let (mut dgx, mut dgh) = (&mut grads.dgx[..], grads.dgh.as_deref_mut().unwrap_or(&mut []));
-    let per_task = rows_per_task(n, gh);
+    let gh_width = if grads.dgh.is_empty() { 0 } else { t * gh };
+    let (mut dgx, mut dgh) = (&mut *grads.dgx, &mut *grads.dgh);
+    let per_task = if parallel { rows_per_task(n, gh) } else { n.max(1) };
     let mut tasks = Vec::with_capacity(n.div_ceil(per_task));
     for first in (0..n).step_by(per_task) {
         let rows = per_task.min(n - first);
@@ -420,18 +667,22 @@ fn backward_step<T: CellMath>(
         let rows = task.dh.len() / h;
         for r in 0..rows {
             let i = task.first + r;
+            if r + 1 < rows {
+                prefetch_backward_row(s, d, i + 1, (at, prev));
+                prefetch(&task.dgx[((r + 1) * t + at) * gh..((r + 1) * t + at + 1) * gh]);
+            }
             let here = |w: usize, step: usize| (i * t + step) * w..(i * t + step + 1) * w;
             let (h_prev, c_prev) = match prev {
-                Some(q) => (&hs[here(h, q)], &extra[here(ew, q)]),
+                Some(q) => (&s.hs[here(h, q)], &s.extra[here(ew, q)]),
                 None => (&h0[i * h..(i + 1) * h], &c0[i * cw..(i + 1) * cw]),
             };
             let row = GradRow {
-                gates: &gates[here(gh, at)],
-                extra: &extra[here(ew, at)],
-                h: &hs[here(h, at)],
+                gates: &s.gates[here(gh, at)],
+                extra: &s.extra[here(ew, at)],
+                h: &s.hs[here(h, at)],
                 h_prev,
                 c_prev,
-                dy: &s.grad[here(h, at)],
+                dy: &s.dy[here(h, at)],
                 dh: &mut task.dh[r * h..(r + 1) * h],
                 dc: &mut task.dc[r * cw..(r + 1) * cw],
                 dgx: &mut task.dgx[(r * t + at) * gh..(r * t + at + 1) * gh],
@@ -440,6 +691,22 @@ fn backward_step<T: CellMath>(
             cells::backward_row(d.cell, row);
         }
     });
+}
+
+/// Prefetches what the backward gate pass reads for batch row `i` at step
+/// `at` (and its previous step, `prev`): see [`prefetch`].
+fn prefetch_backward_row<T>(s: &SavedRows<'_, T>, d: &RecurrentDims, i: usize, (at, prev): (usize, Option<usize>)) {
+    let (t, h, gh) = (d.steps, d.hidden, d.cell.gates() * d.hidden);
+    let (ew, _) = widths(d);
+    let here = |w: usize, step: usize| (i * t + step) * w..(i * t + step + 1) * w;
+    prefetch(&s.gates[here(gh, at)]);
+    prefetch(&s.extra[here(ew, at)]);
+    prefetch(&s.hs[here(h, at)]);
+    prefetch(&s.dy[here(h, at)]);
+    if let Some(q) = prev {
+        prefetch(&s.hs[here(h, q)]);
+        prefetch(&s.extra[here(ew, q)]);
+    }
 }
 
 /// The gradients of the weights, biases and (when asked) the input, one
@@ -458,15 +725,26 @@ fn weight_grads<T: Element>(
         product_into(&mut dst, false, (a.0, 0, a.1), (b.0, 0, b.1), dims);
         dst
     };
-    // dW_ih = dG_xᵀ·x, dx = dG_x·W_ih, dW_hh = dG_hᵀ·h_prev over all N·T rows.
-    let w_ih =
-        product(gh * i, (&grads.dgx[..], &transposed(gh)), (p.x, &rows(i)), MatmulDims { m: gh, k: n * t, n: i });
+    // dW = dGᵀ·inputs over all N·T rows, computed as (inputsᵀ·dG)ᵀ: gemm
+    // works on the transpose of rede's row-major results, so for dGᵀ·inputs
+    // it would first transpose all of dG ([N·T, G·H], the largest operand)
+    // into its packing buffer; this way it transposes the inputs ([N·T, I]
+    // or [N·T, H], a quarter of that or less), and the [I or H, G·H] result
+    // is transposed here.
+    let weight_grad = |dg: &[T], inputs: &[T], width: usize| {
+        let dims = MatmulDims { m: width, k: n * t, n: gh };
+        let w_t = product(width * gh, (inputs, &transposed(width)), (dg, &rows(gh)), dims);
+        let w = transpose(&w_t, width, gh);
+        pool::give(w_t);
+        w
+    };
+    let w_ih = weight_grad(&grads.dgx, p.x, i);
+    // dx = dG_x·W_ih.
     let x = input_grad.then(|| {
         product(n * t * i, (&grads.dgx[..], &rows(gh)), (p.w_ih, &rows(i)), MatmulDims { m: n * t, k: gh, n: i })
     });
     let h_prev = previous_states(&s.output[..n * t * h], h0, d);
-    let dims = MatmulDims { m: gh, k: n * t, n: h };
-    let w_hh = product(gh * h, (grads.hidden(), &transposed(gh)), (&h_prev[..], &rows(h)), dims);
+    let w_hh = weight_grad(grads.hidden(), &h_prev, h);
     pool::give(h_prev);
     let column_sums = |g: &[T]| {
         let sums = reduce::sum_rows(g, gh);
@@ -475,7 +753,15 @@ fn weight_grads<T: Element>(
         out
     };
     let b_ih = p.b_ih.map(|_| column_sums(&grads.dgx));
-    let b_hh = p.b_hh.map(|_| column_sums(grads.hidden()));
+    // Both biases add to the same pre-activations except in the GRU: the same sums.
+    let b_hh = p.b_hh.map(|_| match (&b_ih, &grads.dgh) {
+        (Some(sums), None) => {
+            let mut out = pool::take::<T>(gh);
+            out.copy_from_slice(sums);
+            out
+        }
+        _ => column_sums(grads.hidden()),
+    });
     RecurrentGrads { x, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
 }
 

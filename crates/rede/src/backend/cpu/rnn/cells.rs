@@ -157,9 +157,30 @@ fn lstm_kernel<T: CellMath>([i, f, g, o]: [&mut [T]; 4], c: &mut [T], out: &mut 
     activate(&mut f[..n], hf, T::logistic);
     activate(&mut g[..n], hg, T::hyperbolic_tangent);
     activate(&mut o[..n], ho, T::logistic);
-    let (i, f, g, o, c) = (&i[..n], &f[..n], &g[..n], &o[..n], &mut c[..n]);
+    // The cell and the output in two functions for the same reason: as one
+    // loop, or two in this function, the compiler ran them one lane at a time.
+    let c = &mut c[..n];
+    next_cell(c, [&f[..n], c_prev, &i[..n], &g[..n]]);
+    let c: &[T] = c;
+    gated_tanh(out, [&o[..n], c]);
+}
+
+/// c = f·c_prev + i·g, elementwise.
+#[inline(always)]
+fn next_cell<T: CellMath>(c: &mut [T], [f, c_prev, i, g]: [&[T]; 4]) {
+    let n = c.len();
+    let (f, c_prev, i, g) = (&f[..n], &c_prev[..n], &i[..n], &g[..n]);
     for j in 0..n {
         c[j] = f[j] * c_prev[j] + i[j] * g[j];
+    }
+}
+
+/// out = o·tanh(c), elementwise.
+#[inline(always)]
+fn gated_tanh<T: CellMath>(out: &mut [T], [o, c]: [&[T]; 2]) {
+    let n = out.len();
+    let (o, c) = (&o[..n], &c[..n]);
+    for j in 0..n {
         out[j] = o[j] * c[j].hyperbolic_tangent();
     }
 }
