@@ -143,9 +143,7 @@ unsafe fn tall_narrow<T: Element>(
     let (m, n) = (d.m, d.n);
     let mut columns = super::pool::take::<T>(m * n);
     if accumulate {
-        for (i, row) in dst.chunks_exact(n).enumerate() {
-            row.iter().enumerate().for_each(|(j, &v)| columns[j * m + i] = v);
-        }
+        transpose_into(dst, m, n, &mut columns);
     }
     gemm::gemm(
         m,
@@ -168,10 +166,25 @@ unsafe fn tall_narrow<T: Element>(
         false,
         if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None },
     );
-    for (i, row) in dst.chunks_exact_mut(n).enumerate() {
-        row.iter_mut().enumerate().for_each(|(j, v)| *v = columns[j * m + i]);
-    }
+    transpose_into(&columns, n, m, dst);
     super::pool::give(columns);
+}
+
+/// Writes the `[cols, rows]` transpose of the row-major `[rows, cols]` `src`
+/// into `dst`, in square tiles so that neither side is walked with a stride
+/// through more cache lines than the cache holds.
+pub(crate) fn transpose_into<T: Copy>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    const TILE: usize = 16;
+    assert!(src.len() == rows * cols && dst.len() == rows * cols, "transpose of the wrong size");
+    for i0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(rows) {
+                for j in j0..(j0 + TILE).min(cols) {
+                    dst[j * rows + i] = src[i * cols + j];
+                }
+            }
+        }
+    }
 }
 
 /// The result's pointer, shared by the threads: each writes a disjoint band.

@@ -14,7 +14,7 @@
 //! the input gradient and the bias gradients are then one product (or one
 //! column sum) each over all steps.
 
-use super::matmul::{product_into, product_into_on, MatOperand, MatmulDims};
+use super::matmul::{product_into, product_into_on, transpose_into, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
 use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::Element;
@@ -315,9 +315,7 @@ struct ForwardBand<'a, T> {
 /// of it on every step; transposed once here, it is copied at most.
 fn transpose<T: Element>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
     let mut out = pool::take::<T>(rows * cols);
-    for (i, row) in m.chunks_exact(cols).enumerate() {
-        row.iter().enumerate().for_each(|(j, &v)| out[j * rows + i] = v);
-    }
+    transpose_into(m, rows, cols, &mut out);
     out
 }
 
