@@ -77,32 +77,55 @@ pub(crate) fn product_into_on<T: Element>(
     d: MatmulDims,
 ) {
     assert_eq!(dst.len(), d.m * d.n, "product destination of the wrong size");
+    if d.m * d.n != 0 && d.k != 0 && is_tall_and_narrow(d, la) {
+        check_operands((a, oa, la), (b, ob, lb), d);
+        let threads = threads.min(threads_for(d));
+        // SAFETY: the operands are in bounds (checked just above) and `dst` is [m, n].
+        unsafe { tall_narrow(dst, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads) };
+        return;
+    }
+    product_into_rows(threads, dst, d.n, accumulate, (a, oa, la), (b, ob, lb), d);
+}
+
+/// [`product_into_on`] into a result whose rows lie `ld` elements apart in
+/// `dst` (row `r` is `dst[r·ld..r·ld + n]`; what lies between is left alone),
+/// such as one time step's rows of a `[N, T, n]` buffer.
+pub(crate) fn product_into_rows<T: Element>(
+    threads: usize,
+    dst: &mut [T],
+    ld: usize,
+    accumulate: bool,
+    (a, oa, la): Matrix<'_, T>,
+    (b, ob, lb): Matrix<'_, T>,
+    d: MatmulDims,
+) {
     if d.m * d.n == 0 {
         return;
     }
+    assert!(ld >= d.n && (d.m - 1) * ld + d.n <= dst.len(), "product destination of the wrong size");
     if d.k == 0 {
         if !accumulate {
-            dst.fill(T::zero());
+            dst.chunks_mut(ld).take(d.m).for_each(|row| row[..d.n].fill(T::zero()));
         }
         return;
     }
-    // The operands describe in-bounds views: check the last element of each.
+    check_operands((a, oa, la), (b, ob, lb), d);
+    let threads = threads.min(threads_for(d));
+    if threads > 1 {
+        split_columns(dst, ld, accumulate, (a, oa, la), (b, ob, lb), d, threads);
+    } else {
+        // SAFETY: the operands are in bounds (checked above), and `dst` holds m rows of n, ld apart.
+        unsafe { gemm_raw(dst.as_mut_ptr(), ld, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, 1) };
+    }
+}
+
+/// Panics unless both operands describe in-bounds views (checked at the last
+/// element of each); the unsafe gemm calls rely on it.
+fn check_operands<T>((a, oa, la): Matrix<'_, T>, (b, ob, lb): Matrix<'_, T>, d: MatmulDims) {
     let last = |o: &MatOperand, off: usize, rows: usize, cols: usize| {
         off + (rows - 1) * o.row_stride + (cols - 1) * o.col_stride
     };
     assert!(last(la, oa, d.m, d.k) < a.len() && last(lb, ob, d.k, d.n) < b.len(), "product operand out of bounds");
-    let threads = threads.min(threads_for(d));
-    if is_tall_and_narrow(d, la) {
-        // SAFETY: the operands are in bounds (checked above) and `dst` is [m, n].
-        unsafe { tall_narrow(dst, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads) };
-    } else if threads > 1 {
-        split_columns(dst, accumulate, (a, oa, la), (b, ob, lb), d, threads);
-    } else {
-        // SAFETY: the operands are in bounds (checked above) and `dst` is [m, n].
-        unsafe {
-            gemm_raw(dst.as_mut_ptr(), d.n, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, 1)
-        };
-    }
 }
 
 /// Results narrower than this (with many more rows, and a long inner
@@ -214,6 +237,7 @@ impl<T> SendPtr<T> {
 /// band of 16 columns keep gemm's threading.
 fn split_columns<T: Element>(
     dst: &mut [T],
+    ld: usize,
     accumulate: bool,
     (a, oa, la): Matrix<'_, T>,
     (b, ob, lb): Matrix<'_, T>,
@@ -224,7 +248,7 @@ fn split_columns<T: Element>(
     if band >= d.n {
         // SAFETY: as in `product_into`.
         unsafe {
-            gemm_raw(dst.as_mut_ptr(), d.n, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads)
+            gemm_raw(dst.as_mut_ptr(), ld, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads)
         };
         return;
     }
@@ -236,7 +260,7 @@ fn split_columns<T: Element>(
         unsafe {
             gemm_raw(
                 out.get().add(start),
-                d.n,
+                ld,
                 accumulate,
                 (a.as_ptr().add(oa), la),
                 (b.as_ptr().add(ob + start * lb.col_stride), lb),
@@ -373,7 +397,7 @@ mod tests {
                 // narrower); 4 threads on 53 columns too; 1 is a single call.
                 for threads in [1, 2, 3, 4] {
                     let mut dst = start.clone();
-                    split_columns(&mut dst, accumulate, (&a, 0, &la), (&b, 0, &lb), d, threads);
+                    split_columns(&mut dst, d.n, accumulate, (&a, 0, &la), (&b, 0, &lb), d, threads);
                     assert_eq!(dst, expected, "{threads} threads, transposed {ta}/{tb}, accumulate {accumulate}");
                 }
             }

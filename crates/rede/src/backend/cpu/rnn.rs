@@ -14,7 +14,7 @@
 //! the input gradient and the bias gradients are then one product (or one
 //! column sum) each over all steps.
 
-use super::matmul::{product_into, product_into_on, transpose_into, MatOperand, MatmulDims};
+use super::matmul::{product_into, product_into_on, product_into_rows, transpose_into, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
 use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::Element;
@@ -253,20 +253,17 @@ fn forward<T: CellMath>(p: &Slices<'_, T>, d: &RecurrentDims) -> (Vec<T>, Vec<T>
     let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
     let mut workspace = pool::take::<T>(d.workspace_len());
     let (mut gates, mut extra) = workspace.split_at_mut(n * t * gh);
-    // All steps' input projections at once: [N·T, I] × [I, G·H]. Except in
-    // the GRU, the bias goes onto each step's recurrent projection (a band's
-    // rows, in cache) instead: filling all N·T rows with it first, for the
-    // product to add to, doubled the memory traffic of the largest buffer.
+    // The GRU's input projection is one product over all steps, [N·T, I] ×
+    // [I, G·H], onto b_ih: its n gate needs it apart from the recurrent one.
+    // The other cells need only the sum, which each step computes as one
+    // product (see `joined_projection`), with the bias added in the gate pass.
     let bias = summed_bias(p, d);
-    let (x_bias, h_bias) = match d.cell {
-        RecurrentCell::Gru => (bias.as_deref(), p.b_hh),
-        _ => (None, bias.as_deref()),
-    };
-    if let Some(b) = x_bias {
-        fill_rows(gates, Some(b), gh);
+    let joined = d.cell != RecurrentCell::Gru;
+    if !joined {
+        fill_rows(gates, bias.as_deref(), gh);
+        let dims = MatmulDims { m: n * t, k: d.input, n: gh };
+        product_into(gates, bias.is_some(), (p.x, 0, &rows(d.input)), (p.w_ih, 0, &transposed(d.input)), dims);
     }
-    let dims = MatmulDims { m: n * t, k: d.input, n: gh };
-    product_into(gates, x_bias.is_some(), (p.x, 0, &rows(d.input)), (p.w_ih, 0, &transposed(d.input)), dims);
 
     let mut output = pool::take::<T>(d.output_len());
     let (mut hs, c_n) = output.split_at_mut(n * t * h);
@@ -283,10 +280,11 @@ fn forward<T: CellMath>(p: &Slices<'_, T>, d: &RecurrentDims) -> (Vec<T>, Vec<T>
         })
         .collect();
     let threads = band_threads(&bands);
-    let w_hh_t = transpose(p.w_hh, gh, h);
-    let weights = StepWeights { w_hh_t: &w_hh_t, bias: h_bias };
+    let w_t = step_weights(p, d, joined);
+    let h_bias = if joined { bias.as_deref() } else { p.b_hh };
+    let weights = StepWeights { w_t: &w_t, bias: h_bias, joined };
     work.into_par_iter().for_each(|w| forward_band(p, &weights, d, &initial, w, threads));
-    pool::give(w_hh_t);
+    pool::give(w_t);
     bias.into_iter().for_each(pool::give);
     if d.cell == RecurrentCell::Lstm {
         let last = step_at(d, t - 1);
@@ -308,26 +306,42 @@ struct ForwardBand<'a, T> {
 }
 
 /// `[cols, rows]` from a row-major `[rows, cols]` matrix, in a pooled buffer.
-///
-/// The forward steps multiply by `W_hhᵀ`. gemm lays its left operand out
-/// column by column (it computes the transposed product, since rede's
-/// results are row-major), so given the row-major `W_hh` it transposed all
-/// of it on every step; transposed once here, it is copied at most.
 fn transpose<T: Element>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
     let mut out = pool::take::<T>(rows * cols);
     transpose_into(m, rows, cols, &mut out);
     out
 }
 
-/// What every forward step's recurrent projection multiplies by and adds.
-struct StepWeights<'a, T> {
-    /// `W_hhᵀ`, `[H, G·H]`.
-    w_hh_t: &'a [T],
-    /// Added to each row: the GRU's `b_hh`, the other cells' summed biases.
-    bias: Option<&'a [T]>,
+/// The right operand of each forward step's product, in a pooled buffer:
+/// `W_hhᵀ` `[H, G·H]`, or with `joined` `[W_hh | W_ih]ᵀ` `[H + I, G·H]`.
+///
+/// Transposed here, once per call: gemm lays its left operand out column by
+/// column (it computes the transposed product, since rede's results are
+/// row-major), so given the row-major weights it transposed them on every step.
+fn step_weights<T: Element>(p: &Slices<'_, T>, d: &RecurrentDims, joined: bool) -> Vec<T> {
+    let (h, i, gh) = (d.hidden, d.input, d.cell.gates() * d.hidden);
+    let rows = if joined { h + i } else { h };
+    let mut out = pool::take::<T>(rows * gh);
+    let (hh, ih) = out.split_at_mut(h * gh);
+    transpose_into(p.w_hh, gh, h, hh);
+    if joined {
+        transpose_into(p.w_ih, gh, i, ih);
+    }
+    out
 }
 
-/// Every step of one band: the recurrent projection (on at most `threads`
+/// What every forward step's product multiplies by and adds.
+struct StepWeights<'a, T> {
+    /// See [`step_weights`].
+    w_t: &'a [T],
+    /// Added to each row: the GRU's `b_hh` (to the recurrent projection), the
+    /// other cells' summed biases (in the gate pass).
+    bias: Option<&'a [T]>,
+    /// Whether each step's product covers the input too ([`joined_projection`]).
+    joined: bool,
+}
+
+/// Every step of one band: the step's product (on at most `threads`
 /// threads), then the gate pass.
 fn forward_band<T: CellMath>(
     p: &Slices<'_, T>,
@@ -340,18 +354,66 @@ fn forward_band<T: CellMath>(
     let (bd, bp) = (w.band.dims(d), p.band(w.band, d.hidden));
     let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
     let mut hw = pool::take::<T>(w.band.rows * d.cell.gates() * d.hidden);
-    for k in 0..d.steps {
-        recurrent_projection(&bp, weights, &bd, k, w.hs, &mut hw, threads);
-        forward_step(&bd, k, init, &hw, w.gates, w.extra, w.hs, threads > 1);
+    if weights.joined {
+        // The gate pass adds hw to the gates: here the bias, for every step.
+        fill_rows(&mut hw, weights.bias, d.cell.gates() * d.hidden);
+        let x = w.band.of(p.x, d.steps * d.input);
+        let mut joined = pool::take::<T>(w.band.rows * (d.hidden + d.input));
+        for k in 0..d.steps {
+            joined_projection(&bp, x, weights.w_t, &bd, k, (w.hs, &mut joined), w.gates, threads);
+            forward_step(&bd, k, init, &hw, w.gates, w.extra, w.hs, threads > 1);
+        }
+        pool::give(joined);
+    } else {
+        for k in 0..d.steps {
+            recurrent_projection(&bp, weights, &bd, k, w.hs, &mut hw, threads);
+            forward_step(&bd, k, init, &hw, w.gates, w.extra, w.hs, threads > 1);
+        }
     }
     pool::give(hw);
+}
+
+/// The `k`-th step's pre-activations (without bias) written into its rows of
+/// `gates`, as one product `[h_prev | x_t] · [W_hh | W_ih]ᵀ` with `k = H + I`.
+///
+/// The input projection of every step at once (as the GRU does) writes an
+/// `[N, T, G·H]` buffer too large for the caches (7.3 MB for the MNIST LSTM),
+/// which each step's gate pass then reads back; its products also have only
+/// `I` terms (28) each. Here each step's rows are written just before the
+/// gate pass reads them, and the product is one of `H + I` terms.
+#[allow(clippy::too_many_arguments)] // the step's buffers, each borrowed on its own
+fn joined_projection<T: Element>(
+    p: &Slices<'_, T>,
+    x: &[T],
+    w_t: &[T],
+    d: &RecurrentDims,
+    k: usize,
+    (hs, joined): (&[T], &mut [T]),
+    gates: &mut [T],
+    threads: usize,
+) {
+    let (t, h, i, gh) = (d.steps, d.hidden, d.input, d.cell.gates() * d.hidden);
+    let at = step_at(d, k);
+    let prev = k.checked_sub(1).map(|j| step_at(d, j));
+    for (r, row) in joined.chunks_exact_mut(h + i).enumerate() {
+        let (h_part, x_part) = row.split_at_mut(h);
+        match (prev, p.h0) {
+            (Some(q), _) => h_part.copy_from_slice(&hs[(r * t + q) * h..][..h]),
+            (None, Some(h0)) => h_part.copy_from_slice(&h0[r * h..(r + 1) * h]),
+            (None, None) => h_part.fill(T::zero()),
+        }
+        x_part.copy_from_slice(&x[(r * t + at) * i..][..i]);
+    }
+    let dims = MatmulDims { m: d.batch, k: h + i, n: gh };
+    let (a, b) = ((&joined[..], 0, &rows(h + i)), (w_t, 0, &rows(gh)));
+    product_into_rows(threads, &mut gates[at * gh..], t * gh, false, a, b, dims);
 }
 
 /// `hw = h_prev·W_hhᵀ + bias` for the `k`-th step, reading the previous
 /// step's hidden states in place in the output.
 fn recurrent_projection<T: Element>(
     p: &Slices<'_, T>,
-    &StepWeights { w_hh_t, bias }: &StepWeights<'_, T>,
+    &StepWeights { w_t, bias, .. }: &StepWeights<'_, T>,
     d: &RecurrentDims,
     k: usize,
     hs: &[T],
@@ -368,7 +430,7 @@ fn recurrent_projection<T: Element>(
     }
     if let Some((a, offset, stride)) = prev {
         let dims = MatmulDims { m: d.batch, k: h, n: gh };
-        product_into_on(threads, hw, bias.is_some(), (a, offset, &rows(stride)), (w_hh_t, 0, &rows(gh)), dims);
+        product_into_on(threads, hw, bias.is_some(), (a, offset, &rows(stride)), (w_t, 0, &rows(gh)), dims);
     }
 }
 
