@@ -14,7 +14,7 @@
 //! the input gradient and the bias gradients are then one product (or one
 //! column sum) each over all steps.
 
-use super::matmul::{product_into, product_into_on, product_into_rows, transpose_into, MatOperand, MatmulDims};
+use super::matmul::{product_into, product_into_rows, transpose_into, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
 use crate::backend::{Operand, RecurrentCell, RecurrentDims, RecurrentGrads, RecurrentInputs, RecurrentSaved};
 use crate::Element;
@@ -406,7 +406,37 @@ fn joined_projection<T: Element>(
     }
     let dims = MatmulDims { m: d.batch, k: h + i, n: gh };
     let (a, b) = ((&joined[..], 0, &rows(h + i)), (w_t, 0, &rows(gh)));
-    product_into_rows(threads, &mut gates[at * gh..], t * gh, false, a, b, dims);
+    step_product(threads, &mut gates[at * gh..], t * gh, false, a, b, dims);
+}
+
+/// Batch rows per product of a step on one thread: gemm copies its whole
+/// left operand (here the weights, 512 × 156 values for the MNIST LSTM) into
+/// a packing buffer when a single-threaded product has more than 48 columns
+/// in its view (rede's rows), and reads it in place otherwise.
+const STEP_ROWS: usize = 48;
+
+/// [`product_into_rows`] for one step's product: on one thread, in chunks of
+/// at most [`STEP_ROWS`] rows.
+fn step_product<T: Element>(
+    threads: usize,
+    dst: &mut [T],
+    ld: usize,
+    accumulate: bool,
+    (a, oa, la): (&[T], usize, &MatOperand),
+    b: (&[T], usize, &MatOperand),
+    d: MatmulDims,
+) {
+    if threads > 1 || d.m <= STEP_ROWS {
+        product_into_rows(threads, dst, ld, accumulate, (a, oa, la), b, d);
+        return;
+    }
+    // Equal chunks: 64 rows as 32 + 32 rather than 48 + 16.
+    let per = d.m.div_ceil(d.m.div_ceil(STEP_ROWS));
+    for first in (0..d.m).step_by(per) {
+        let m = per.min(d.m - first);
+        let a = (a, oa + first * la.row_stride, la);
+        product_into_rows(1, &mut dst[first * ld..], ld, accumulate, a, b, MatmulDims { m, ..d });
+    }
 }
 
 /// `hw = h_prev·W_hhᵀ + bias` for the `k`-th step, reading the previous
@@ -430,7 +460,7 @@ fn recurrent_projection<T: Element>(
     }
     if let Some((a, offset, stride)) = prev {
         let dims = MatmulDims { m: d.batch, k: h, n: gh };
-        product_into_on(threads, hw, bias.is_some(), (a, offset, &rows(stride)), (w_t, 0, &rows(gh)), dims);
+        step_product(threads, hw, gh, bias.is_some(), (a, offset, &rows(stride)), (w_t, 0, &rows(gh)), dims);
     }
 }
 
@@ -683,7 +713,7 @@ fn backward_band<T: CellMath>(
             let dims = MatmulDims { m: bd.batch, k: gh, n: d.hidden };
             let a = (w.grads.hidden(), at * gh, &rows(d.steps * gh));
             let b = (p.w_hh, 0, &rows(d.hidden));
-            product_into_on(threads, w.dh, d.cell == RecurrentCell::Gru, a, b, dims);
+            step_product(threads, w.dh, d.hidden, d.cell == RecurrentCell::Gru, a, b, dims);
         }
     }
 }
