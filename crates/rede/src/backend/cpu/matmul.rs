@@ -63,33 +63,15 @@ pub(crate) fn product_into<T: Element>(
     b: Matrix<'_, T>,
     d: MatmulDims,
 ) {
-    product_into_on(threads_for(d), dst, accumulate, a, b, d);
+    assert_eq!(dst.len(), d.m * d.n, "product destination of the wrong size");
+    product_into_rows(usize::MAX, dst, d.n, accumulate, a, b, d);
 }
 
 /// [`product_into`] on at most `threads` threads (callers that already run
-/// on every thread of the pool ask for one).
-pub(crate) fn product_into_on<T: Element>(
-    threads: usize,
-    dst: &mut [T],
-    accumulate: bool,
-    (a, oa, la): Matrix<'_, T>,
-    (b, ob, lb): Matrix<'_, T>,
-    d: MatmulDims,
-) {
-    assert_eq!(dst.len(), d.m * d.n, "product destination of the wrong size");
-    if d.m * d.n != 0 && d.k != 0 && is_tall_and_narrow(d, la) {
-        check_operands((a, oa, la), (b, ob, lb), d);
-        let threads = threads.min(threads_for(d));
-        // SAFETY: the operands are in bounds (checked just above) and `dst` is [m, n].
-        unsafe { tall_narrow(dst, accumulate, (a.as_ptr().add(oa), la), (b.as_ptr().add(ob), lb), d, threads) };
-        return;
-    }
-    product_into_rows(threads, dst, d.n, accumulate, (a, oa, la), (b, ob, lb), d);
-}
-
-/// [`product_into_on`] into a result whose rows lie `ld` elements apart in
-/// `dst` (row `r` is `dst[r·ld..r·ld + n]`; what lies between is left alone),
-/// such as one time step's rows of a `[N, T, n]` buffer.
+/// on every thread of the pool ask for one), into a result whose rows lie
+/// `ld` elements apart in `dst` (row `r` is `dst[r·ld..r·ld + n]`; what lies
+/// between is left alone), such as one time step's rows of a `[N, T, n]`
+/// buffer.
 pub(crate) fn product_into_rows<T: Element>(
     threads: usize,
     dst: &mut [T],
@@ -126,71 +108,6 @@ fn check_operands<T>((a, oa, la): Matrix<'_, T>, (b, ob, lb): Matrix<'_, T>, d: 
         off + (rows - 1) * o.row_stride + (cols - 1) * o.col_stride
     };
     assert!(last(la, oa, d.m, d.k) < a.len() && last(lb, ob, d.k, d.n) < b.len(), "product operand out of bounds");
-}
-
-/// Results narrower than this (with many more rows, and a long inner
-/// dimension) are computed column-major; see [`tall_narrow`].
-const NARROW: usize = 48;
-
-/// Whether `d` is a product [`tall_narrow`] computes faster: its left
-/// operand must be laid out by columns already (as a transposed view), or
-/// gemm would transpose all of it into its packing buffer instead.
-fn is_tall_and_narrow(d: MatmulDims, a: &MatOperand) -> bool {
-    d.n < NARROW && d.m >= 4 * NARROW && d.k >= NARROW && a.row_stride == 1
-}
-
-/// `dst = a·b` (or `+=`) for a tall, narrow row-major result (the weight
-/// gradient `dyᵀ·x`, `[out, in]`, of a linear layer with many outputs and few
-/// inputs, such as the first layer on a table of 28 columns), through a
-/// column-major copy of the result.
-///
-/// gemm runs its micro-kernels down the result's unit-stride dimension, 64
-/// values at a time with AVX-512: along a row-major result's n columns, of
-/// which a narrow one has too few (28 columns left over half of every
-/// kernel's lanes masked off, and split over two threads, more). Down the
-/// m rows of a column-major copy they run full; the copy costs m·n moves
-/// against m·n·k multiply-adds. (Measured on a recurrent layer's `[512, 28]`
-/// input-weight gradient, which now takes another route; see
-/// `rnn::weight_grads`.)
-///
-/// # Safety
-/// As [`gemm_raw`], with `dst` the contiguous `[m, n]` result.
-unsafe fn tall_narrow<T: Element>(
-    dst: &mut [T],
-    accumulate: bool,
-    (a, la): (*const T, &MatOperand),
-    (b, lb): (*const T, &MatOperand),
-    d: MatmulDims,
-    threads: usize,
-) {
-    let (m, n) = (d.m, d.n);
-    let mut columns = super::pool::take::<T>(m * n);
-    if accumulate {
-        transpose_into(dst, m, n, &mut columns);
-    }
-    gemm::gemm(
-        m,
-        n,
-        d.k,
-        columns.as_mut_ptr(),
-        m as isize,
-        1,
-        accumulate,
-        a,
-        la.col_stride as isize,
-        la.row_stride as isize,
-        b,
-        lb.col_stride as isize,
-        lb.row_stride as isize,
-        T::one(),
-        T::one(),
-        false,
-        false,
-        false,
-        if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None },
-    );
-    transpose_into(&columns, n, m, dst);
-    super::pool::give(columns);
 }
 
 /// Writes the `[cols, rows]` transpose of the row-major `[rows, cols]` `src`
@@ -364,21 +281,20 @@ mod tests {
     }
 
     #[test]
-    fn tall_narrow_results_give_the_plain_product() {
-        // 28 columns, as the weight gradient of a linear layer on 28 inputs;
-        // 200 rows are not a multiple of gemm's 16-value vectors.
-        let d = MatmulDims { m: 200, k: 70, n: 28 };
-        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let (a, la) = operand(d.m, d.k, ta, 1);
-            let (b, lb) = operand(d.k, d.n, tb, 2);
-            assert_eq!(is_tall_and_narrow(d, &la), ta);
-            let start: Vec<f64> = (0..d.m * d.n).map(|i| (i % 5) as f64).collect();
-            for accumulate in [false, true] {
-                let expected = plain_product((&a, &la), (&b, &lb), d, accumulate.then_some(&start[..]));
-                for threads in [1, 2] {
-                    let mut dst = start.clone();
-                    product_into_on(threads, &mut dst, accumulate, (&a, 0, &la), (&b, 0, &lb), d);
-                    assert_eq!(dst, expected, "{threads} threads, transposed {ta}/{tb}, accumulate {accumulate}");
+    fn rows_a_stride_apart_get_the_plain_product_and_the_gaps_stay() {
+        let (d, ld) = (MatmulDims { m: 37, k: 45, n: 53 }, 60);
+        let (a, la) = operand(d.m, d.k, true, 1);
+        let (b, lb) = operand(d.k, d.n, false, 2);
+        let start: Vec<f64> = (0..d.m * ld).map(|i| (i % 5) as f64).collect();
+        let rows_of = |v: &[f64]| v.chunks(ld).flat_map(|r| r[..d.n].to_vec()).collect::<Vec<f64>>();
+        for accumulate in [false, true] {
+            let expected = plain_product((&a, &la), (&b, &lb), d, accumulate.then_some(&rows_of(&start)[..]));
+            for threads in [1, 2] {
+                let mut dst = start.clone();
+                product_into_rows(threads, &mut dst, ld, accumulate, (&a, 0, &la), (&b, 0, &lb), d);
+                assert_eq!(rows_of(&dst), expected, "{threads} threads, accumulate {accumulate}");
+                for (i, (&v, &s)) in dst.iter().zip(&start).enumerate().filter(|(i, _)| i % ld >= d.n) {
+                    assert_eq!(v, s, "element {i} between rows changed ({threads} threads)");
                 }
             }
         }

@@ -358,12 +358,12 @@ fn forward_band<T: CellMath>(
         // The gate pass adds hw to the gates: here the bias, for every step.
         fill_rows(&mut hw, weights.bias, d.cell.gates() * d.hidden);
         let x = w.band.of(p.x, d.steps * d.input);
-        let mut joined = pool::take::<T>(w.band.rows * (d.hidden + d.input));
+        let mut h_x = pool::take::<T>(w.band.rows * (d.hidden + d.input));
         for k in 0..d.steps {
-            joined_projection(&bp, x, weights.w_t, &bd, k, (w.hs, &mut joined), w.gates, threads);
+            joined_projection(&bp, x, weights.w_t, &bd, k, (w.hs, &mut h_x), w.gates, threads);
             forward_step(&bd, k, init, &hw, w.gates, w.extra, w.hs, threads > 1);
         }
-        pool::give(joined);
+        pool::give(h_x);
     } else {
         for k in 0..d.steps {
             recurrent_projection(&bp, weights, &bd, k, w.hs, &mut hw, threads);
@@ -388,14 +388,14 @@ fn joined_projection<T: Element>(
     w_t: &[T],
     d: &RecurrentDims,
     k: usize,
-    (hs, joined): (&[T], &mut [T]),
+    (hs, h_x): (&[T], &mut [T]),
     gates: &mut [T],
     threads: usize,
 ) {
     let (t, h, i, gh) = (d.steps, d.hidden, d.input, d.cell.gates() * d.hidden);
     let at = step_at(d, k);
     let prev = k.checked_sub(1).map(|j| step_at(d, j));
-    for (r, row) in joined.chunks_exact_mut(h + i).enumerate() {
+    for (r, row) in h_x.chunks_exact_mut(h + i).enumerate() {
         let (h_part, x_part) = row.split_at_mut(h);
         match (prev, p.h0) {
             (Some(q), _) => h_part.copy_from_slice(&hs[(r * t + q) * h..][..h]),
@@ -405,7 +405,7 @@ fn joined_projection<T: Element>(
         x_part.copy_from_slice(&x[(r * t + at) * i..][..i]);
     }
     let dims = MatmulDims { m: d.batch, k: h + i, n: gh };
-    let (a, b) = ((&joined[..], 0, &rows(h + i)), (w_t, 0, &rows(gh)));
+    let (a, b) = ((&h_x[..], 0, &rows(h + i)), (w_t, 0, &rows(gh)));
     step_product(threads, &mut gates[at * gh..], t * gh, false, a, b, dims);
 }
 
@@ -818,21 +818,16 @@ fn weight_grads<T: Element>(
     let h_prev = previous_states(&s.output[..n * t * h], h0, d);
     let w_hh = weight_grad(grads.hidden(), &h_prev, h);
     pool::give(h_prev);
-    let column_sums = |g: &[T]| {
-        let sums = reduce::sum_rows(g, gh);
-        let mut out = pool::take::<T>(gh);
-        out.copy_from_slice(&sums);
+    let pooled = |v: &[T]| {
+        let mut out = pool::take::<T>(v.len());
+        out.copy_from_slice(v);
         out
     };
-    let b_ih = p.b_ih.map(|_| column_sums(&grads.dgx));
+    let b_ih = p.b_ih.map(|_| pooled(&reduce::sum_rows(&grads.dgx, gh)));
     // Both biases add to the same pre-activations except in the GRU: the same sums.
     let b_hh = p.b_hh.map(|_| match (&b_ih, &grads.dgh) {
-        (Some(sums), None) => {
-            let mut out = pool::take::<T>(gh);
-            out.copy_from_slice(sums);
-            out
-        }
-        _ => column_sums(grads.hidden()),
+        (Some(sums), None) => pooled(sums),
+        _ => pooled(&reduce::sum_rows(grads.hidden(), gh)),
     });
     RecurrentGrads { x, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
 }
