@@ -56,3 +56,28 @@ fn row_loss<T: Element>(row: &[f64], y: usize, t: &CrossEntropyTargets<'_>, exps
     }
     loss
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_split_over_tasks_match_each_row_computed_alone() {
+        // 3,000 rows of 7 logits: three rayon tasks of 1,171 rows, the last shorter;
+        // every fifth row ignored, every third one's target the last class.
+        let (n, c) = (3000, 7);
+        let logits: Vec<f32> = (0..n * c).map(|i| ((i * 37 % 101) as f32 - 50.0) / 9.0).collect();
+        let classes: Vec<Option<usize>> = (0..n).map(|i| (i % 5 != 0).then_some(i % 3 * 3)).collect();
+        let weight = [1.0, 0.5, 2.0, 1.0, 1.5, 1.0, 0.7];
+        let targets = CrossEntropyTargets { classes: &classes, weight: &weight, smoothing: 0.1, norm: 4.0 };
+        assert!(n * c > 2 * VALUES_PER_TASK);
+        let (losses, grad) = cross_entropy(&logits, &Layout::contiguous(&[n, c]), &targets);
+        for i in 0..n {
+            let one = CrossEntropyTargets { classes: &classes[i..=i], ..targets };
+            let (loss, g) = cross_entropy(&logits[i * c..(i + 1) * c], &Layout::contiguous(&[1, c]), &one);
+            assert_eq!(losses[i], loss[0], "row {i}: loss");
+            assert_eq!(&grad[i * c..(i + 1) * c], &g[..], "row {i}: gradient");
+            assert_eq!(loss[0] == 0.0, classes[i].is_none(), "row {i}: an ignored row has zero loss, no other");
+        }
+    }
+}
