@@ -11,6 +11,9 @@ use rede::distributed::Communicator;
 pub struct Job {
     #[cfg(feature = "mpi")]
     mpi: rede::distributed::Mpi,
+    /// Set by [`Job::agree`] when a rank failed: every rank then knows the job
+    /// failed, and [`finish`] can let rank 0 speak before the others exit.
+    failed_together: std::cell::Cell<bool>,
 }
 
 /// Joins the MPI job when `wanted`; an error (exit status 2) in a build without
@@ -31,7 +34,7 @@ fn join_mpi() -> CliResult<Job> {
              launch it as `mpirun -np N rede train … --distributed`",
         ));
     }
-    Ok(Job { mpi: Mpi::init()? })
+    Ok(Job { mpi: Mpi::init()?, failed_together: Default::default() })
 }
 
 #[cfg(not(feature = "mpi"))]
@@ -78,6 +81,9 @@ impl Job {
         comm.all_reduce_sum_f32(&mut failed)?;
         let ranks: Vec<String> =
             failed.iter().enumerate().filter(|(_, &f)| f != 0.0).map(|(r, _)| r.to_string()).collect();
+        if !ranks.is_empty() {
+            self.failed_together.set(true);
+        }
         match ready {
             Ok(_) if !ranks.is_empty() => Err(CliError::new(format!(
                 "rank {} of {} could not get ready (read its data, check its outputs); rank 0 could — \
@@ -93,12 +99,26 @@ impl Job {
 /// Ends the run: rank 0 (or a lone process) returns `result` for the usual
 /// report; another rank that failed leaves MPI and exits with status 2 without
 /// a word, since rank 0 reports the same failure.
+///
+/// When every rank knows the job failed ([`Job::agree`]), rank 0 prints its line
+/// before any rank exits: mpirun ends the whole job as soon as one process exits
+/// with a failure, and could otherwise kill rank 0 before its line is out.
 pub fn finish<T>(job: Option<Job>, result: CliResult<T>) -> CliResult<T> {
-    match job {
-        Some(job) if !job.is_root() && result.is_err() => {
+    let Some(job) = job else { return result };
+    match result {
+        Err(e) if job.failed_together.get() => {
+            if job.is_root() {
+                e.report();
+            }
+            // A failed barrier changes nothing: the job is ending with status 2 anyway.
+            let _ = job.comm().any(false);
             job.leave();
             std::process::exit(i32::from(BAD_INPUT))
         }
-        _ => result,
+        Err(_) if !job.is_root() => {
+            job.leave();
+            std::process::exit(i32::from(BAD_INPUT))
+        }
+        other => other,
     }
 }
