@@ -3,6 +3,7 @@
 mod conv;
 mod dispatch;
 mod elementwise;
+pub(crate) mod fast_exp;
 mod index;
 mod loss;
 mod matmul;
