@@ -35,14 +35,15 @@ pub(crate) fn index_add<T: Element>(
 ) -> Vec<T> {
     let src = packed(v, layout);
     let (outer, size, inner) = split(shape, dim);
-    let mut out = vec![T::zero(); numel(shape)];
+    // A recycled buffer: this is the backward of `index_select` (and so of embeddings) in training steps.
+    let mut out = super::pool::take::<T>(numel(shape));
+    out.fill(T::zero());
     for o in 0..outer {
         for (k, &j) in indices.iter().enumerate() {
             let from = (o * indices.len() + k) * inner;
             let to = (o * size + j) * inner;
-            for i in 0..inner {
-                out[to + i] = out[to + i] + src[from + i];
-            }
+            let dst = &mut out[to..to + inner];
+            dst.iter_mut().zip(&src[from..from + inner]).for_each(|(d, &x)| *d = *d + x);
         }
     }
     out
