@@ -132,12 +132,14 @@ fn check_fused<L: Module>(
     // Batches of 37 are split into bands of rows that threads run on their own
     // (at least 16 rows each): uneven bands, each from its own initial state.
     // Bands of 50 (batch 200) run each step's products in chunks of 25 rows.
+    // A hidden size of 21 runs the gate kernels' 16-value chunks and their tail.
     let configs = [
         (RnnConfig::new(3, 5), 3),
         (RnnConfig::new(3, 5), 200),
         (RnnConfig::new(4, 3).layers(2).bidirectional(true), 3),
         (RnnConfig::new(4, 3).layers(2).bidirectional(true), 37),
         (RnnConfig::new(2, 4).bias(false), 3),
+        (RnnConfig::new(3, 21), 4),
     ];
     for (config, batch) in configs {
         for with_state in [false, true] {
