@@ -353,10 +353,12 @@ fn forward_band<T: CellMath>(
 ) {
     let (bd, bp) = (w.band.dims(d), p.band(w.band, d.hidden));
     let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
-    let mut hw = pool::take::<T>(w.band.rows * d.cell.gates() * d.hidden);
+    let gh = d.cell.gates() * d.hidden;
+    let mut hw = pool::take::<T>(if weights.joined { gh } else { w.band.rows * gh });
     if weights.joined {
-        // The gate pass adds hw to the gates: here the bias, for every step.
-        fill_rows(&mut hw, weights.bias, d.cell.gates() * d.hidden);
+        // The gate pass adds hw to the gates: here the bias, one row that
+        // every batch row and step reads (copies of it per row only filled the caches).
+        fill_rows(&mut hw, weights.bias, gh);
         let x = w.band.of(p.x, d.steps * d.input);
         let mut h_x = pool::take::<T>(w.band.rows * (d.hidden + d.input));
         for k in 0..d.steps {
@@ -527,7 +529,8 @@ struct ForwardTask<'a, T> {
 }
 
 /// The gate pass of the `k`-th step over every batch row, in parallel when
-/// `parallel`.
+/// `parallel`. `hw` is added to the gates: a row per batch row, or a single
+/// row (the bias) that all of them share.
 #[allow(clippy::too_many_arguments)] // the step's buffers, each borrowed on its own
 fn forward_step<T: CellMath>(
     d: &RecurrentDims,
@@ -560,7 +563,8 @@ fn forward_step<T: CellMath>(
             let (c_prev, extra) = steps_of(&mut task.extra[r * t * ew..(r + 1) * t * ew], ew, prev, at);
             let row = StepRow {
                 gates: &mut task.gates[(r * t + at) * gh..(r * t + at + 1) * gh],
-                hw: &hw[n * gh..(n + 1) * gh],
+                // One row shared by every batch row (the bias), or one row each.
+                hw: if hw.len() == gh { hw } else { &hw[n * gh..(n + 1) * gh] },
                 h_prev: h_prev.unwrap_or(&h0[n * h..(n + 1) * h]),
                 c_prev: c_prev.unwrap_or(&c0[n * cw..(n + 1) * cw]),
                 h: h_out,
