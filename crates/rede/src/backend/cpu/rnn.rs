@@ -795,45 +795,121 @@ fn weight_grads<T: Element>(
     h0: &[T],
     input_grad: bool,
 ) -> RecurrentGrads<Vec<T>> {
-    let (n, t, i, h, gh) = (d.batch, d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
-    let product = |len: usize, a: (&[T], &MatOperand), b: (&[T], &MatOperand), dims: MatmulDims| {
-        let mut dst = pool::take::<T>(len);
-        product_into(&mut dst, false, (a.0, 0, a.1), (b.0, 0, b.1), dims);
-        dst
+    let (n, t, i, gh) = (d.batch, d.steps, d.input, d.cell.gates() * d.hidden);
+    // dx = dG_x·W_ih.
+    let x = input_grad.then(|| {
+        let mut dx = pool::take::<T>(n * t * i);
+        let dims = MatmulDims { m: n * t, k: gh, n: i };
+        product_into(&mut dx, false, (&grads.dgx, 0, &rows(gh)), (p.w_ih, 0, &rows(i)), dims);
+        dx
+    });
+    let weights = match grads.dgh {
+        None => joined_weight_grads(p, s, d, &grads.dgx, h0),
+        Some(_) => separate_weight_grads(p, s, d, grads, h0),
     };
-    // dW = dGᵀ·inputs over all N·T rows, computed as (inputsᵀ·dG)ᵀ: gemm
-    // works on the transpose of rede's row-major results, so for dGᵀ·inputs
-    // it would first transpose all of dG ([N·T, G·H], the largest operand)
-    // into its packing buffer; this way it transposes the inputs ([N·T, I]
-    // or [N·T, H], a quarter of that or less), and the [I or H, G·H] result
-    // is transposed here.
+    RecurrentGrads { x, h0: None, c0: None, ..weights }
+}
+
+/// `(inputsᵀ·dG)ᵀ` over all N·T rows: `[G·H, width]`.
+///
+/// gemm works on the transpose of rede's row-major results, so for dGᵀ·inputs
+/// it would first transpose all of dG (`[N·T, G·H]`, the largest operand)
+/// into its packing buffer; this way it transposes the inputs, and the
+/// `[width, G·H]` result is transposed here.
+fn inputs_t_dg<T: Element>(inputs: &[T], width: usize, dg: &[T], gh: usize) -> Vec<T> {
+    let k = dg.len() / gh;
+    let mut w_t = pool::take::<T>(width * gh);
+    product_into(
+        &mut w_t,
+        false,
+        (inputs, 0, &transposed(width)),
+        (dg, 0, &rows(gh)),
+        MatmulDims { m: width, k, n: gh },
+    );
+    w_t
+}
+
+/// The tanh RNN and the LSTM, whose recurrent and input projections share
+/// one gradient dG: a single product `[h_prev | x | 1]ᵀ·dG` gives `W_hh`'s,
+/// `W_ih`'s and (the ones column) the biases' gradients in one pass over dG,
+/// which is too large for the caches (7.3 MB for the MNIST LSTM) and was
+/// read three times, by two products and a column sum.
+fn joined_weight_grads<T: Element>(
+    p: &Slices<'_, T>,
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    dg: &[T],
+    h0: &[T],
+) -> RecurrentGrads<Vec<T>> {
+    let (n, t, i, h, gh) = (d.batch, d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
+    let biased = p.b_ih.is_some() || p.b_hh.is_some();
+    let width = h + i + usize::from(biased);
+    let inputs = joined_inputs(&s.output[..n * t * h], h0, p.x, d, biased);
+    let w_t = inputs_t_dg(&inputs, width, dg, gh);
+    pool::give(inputs);
+    let w_hh = transpose(&w_t[..h * gh], h, gh);
+    let w_ih = transpose(&w_t[h * gh..(h + i) * gh], i, gh);
+    let sums = &w_t[(h + i) * gh..];
+    let b_ih = p.b_ih.map(|_| pooled_copy(sums));
+    // Both biases add to the same pre-activations: the same sums.
+    let b_hh = p.b_hh.map(|_| pooled_copy(sums));
+    pool::give(w_t);
+    RecurrentGrads { x: None, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
+}
+
+/// The GRU, whose recurrent projection's gradient differs from the input
+/// projection's in its n block: a product and a column sum for each.
+fn separate_weight_grads<T: Element>(
+    p: &Slices<'_, T>,
+    s: &Saved<'_, T>,
+    d: &RecurrentDims,
+    grads: &GateGrads<T>,
+    h0: &[T],
+) -> RecurrentGrads<Vec<T>> {
+    let (n, t, i, h, gh) = (d.batch, d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
     let weight_grad = |dg: &[T], inputs: &[T], width: usize| {
-        let dims = MatmulDims { m: width, k: n * t, n: gh };
-        let w_t = product(width * gh, (inputs, &transposed(width)), (dg, &rows(gh)), dims);
+        let w_t = inputs_t_dg(inputs, width, dg, gh);
         let w = transpose(&w_t, width, gh);
         pool::give(w_t);
         w
     };
     let w_ih = weight_grad(&grads.dgx, p.x, i);
-    // dx = dG_x·W_ih.
-    let x = input_grad.then(|| {
-        product(n * t * i, (&grads.dgx[..], &rows(gh)), (p.w_ih, &rows(i)), MatmulDims { m: n * t, k: gh, n: i })
-    });
     let h_prev = previous_states(&s.output[..n * t * h], h0, d);
     let w_hh = weight_grad(grads.hidden(), &h_prev, h);
     pool::give(h_prev);
-    let pooled = |v: &[T]| {
-        let mut out = pool::take::<T>(v.len());
-        out.copy_from_slice(v);
-        out
-    };
-    let b_ih = p.b_ih.map(|_| pooled(&reduce::sum_rows(&grads.dgx, gh)));
-    // Both biases add to the same pre-activations except in the GRU: the same sums.
-    let b_hh = p.b_hh.map(|_| match (&b_ih, &grads.dgh) {
-        (Some(sums), None) => pooled(sums),
-        _ => pooled(&reduce::sum_rows(grads.hidden(), gh)),
-    });
-    RecurrentGrads { x, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
+    let b_ih = p.b_ih.map(|_| pooled_copy(&reduce::sum_rows(&grads.dgx, gh)));
+    let b_hh = p.b_hh.map(|_| pooled_copy(&reduce::sum_rows(grads.hidden(), gh)));
+    RecurrentGrads { x: None, w_ih, w_hh, b_ih, b_hh, h0: None, c0: None }
+}
+
+/// `v` in a pooled buffer.
+fn pooled_copy<T: Element>(v: &[T]) -> Vec<T> {
+    let mut out = pool::take::<T>(v.len());
+    out.copy_from_slice(v);
+    out
+}
+
+/// `[N, T, H + I (+ 1)]`: at each step, the hidden state the step started
+/// from (the previous step's output, or the initial state), the step's input,
+/// and with `ones` a 1 (whose products with dG are the bias gradients).
+fn joined_inputs<T: Element>(hs: &[T], h0: &[T], x: &[T], d: &RecurrentDims, ones: bool) -> Vec<T> {
+    let (t, h, i) = (d.steps, d.hidden, d.input);
+    let width = h + i + usize::from(ones);
+    let mut out = pool::take::<T>(d.batch * t * width);
+    for (b, dst) in out.chunks_exact_mut(t * width).enumerate() {
+        let (src, x) = (&hs[b * t * h..(b + 1) * t * h], &x[b * t * i..(b + 1) * t * i]);
+        for k in 0..t {
+            let at = step_at(d, k);
+            let from = if k == 0 { &h0[b * h..(b + 1) * h] } else { &src[step_at(d, k - 1) * h..][..h] };
+            let row = &mut dst[at * width..(at + 1) * width];
+            row[..h].copy_from_slice(from);
+            row[h..h + i].copy_from_slice(&x[at * i..(at + 1) * i]);
+            if ones {
+                row[h + i] = T::one();
+            }
+        }
+    }
+    out
 }
 
 /// `[N, T, H]`: at each step, the hidden state the step started from (the
