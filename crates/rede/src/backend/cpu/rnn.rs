@@ -625,8 +625,19 @@ fn backward<T: CellMath>(
         })
         .collect();
     let threads = band_threads(&bands);
-    work.into_par_iter().for_each(|w| backward_band(p, &saved, d, &initial, w, threads));
-    let out = weight_grads(p, s, d, &grads, initial.h(p), input_grad);
+    // The tanh RNN's and LSTM's weight gradients are summed over the batch
+    // rows, so each band adds up its own rows' part right after its steps, on
+    // its own thread, while its gate gradients are still in its caches.
+    let joined = d.cell != RecurrentCell::Gru;
+    let partials: Vec<Vec<T>> = work
+        .into_par_iter()
+        .filter_map(|w| {
+            let band = w.band;
+            let dg = backward_band(p, &saved, d, &initial, w, threads);
+            joined.then(|| joined_product(p, s, d, band, dg, initial.h(p), threads))
+        })
+        .collect();
+    let out = weight_grads(p, s, d, &grads, initial.h(p), input_grad, partials);
     let kept = |given: bool, v: Vec<T>| {
         if given {
             Some(v)
@@ -697,15 +708,15 @@ struct BackwardBand<'a, T> {
 
 /// Every step of one band, last first: the gate pass, then the product that
 /// carries the gradients to the previous hidden state (on at most `threads`
-/// threads).
-fn backward_band<T: CellMath>(
+/// threads). Returns the band's gate gradients `[rows, T, G·H]`.
+fn backward_band<'a, T: CellMath>(
     p: &Slices<'_, T>,
     saved: &SavedRows<'_, T>,
     d: &RecurrentDims,
     initial: &Initial<T>,
-    mut w: BackwardBand<'_, T>,
+    mut w: BackwardBand<'a, T>,
     threads: usize,
-) {
+) -> &'a [T] {
     let (bd, saved) = (w.band.dims(d), saved.band(w.band, d));
     let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
     let gh = d.cell.gates() * d.hidden;
@@ -720,6 +731,7 @@ fn backward_band<T: CellMath>(
             step_product(threads, w.dh, d.hidden, d.cell == RecurrentCell::Gru, a, b, dims);
         }
     }
+    w.grads.dgx
 }
 
 /// The rows of one backward rayon task.
@@ -794,6 +806,7 @@ fn weight_grads<T: Element>(
     grads: &GateGrads<T>,
     h0: &[T],
     input_grad: bool,
+    partials: Vec<Vec<T>>,
 ) -> RecurrentGrads<Vec<T>> {
     let (n, t, i, gh) = (d.batch, d.steps, d.input, d.cell.gates() * d.hidden);
     // dx = dG_x·W_ih.
@@ -804,7 +817,7 @@ fn weight_grads<T: Element>(
         dx
     });
     let weights = match grads.dgh {
-        None => joined_weight_grads(p, s, d, &grads.dgx, h0),
+        None => joined_weight_grads(p, d, partials),
         Some(_) => separate_weight_grads(p, s, d, grads, h0),
     };
     RecurrentGrads { x, h0: None, c0: None, ..weights }
@@ -833,20 +846,43 @@ fn inputs_t_dg<T: Element>(inputs: &[T], width: usize, dg: &[T], gh: usize) -> V
 /// one gradient dG: a single product `[h_prev | x | 1]ᵀ·dG` gives `W_hh`'s,
 /// `W_ih`'s and (the ones column) the biases' gradients in one pass over dG,
 /// which is too large for the caches (7.3 MB for the MNIST LSTM) and was
-/// read three times, by two products and a column sum.
-fn joined_weight_grads<T: Element>(
+/// read three times, by two products and a column sum. One band's rows of
+/// that product, `[H + I (+ 1), G·H]`, on at most `threads` threads.
+fn joined_product<T: Element>(
     p: &Slices<'_, T>,
     s: &Saved<'_, T>,
     d: &RecurrentDims,
+    band: Band,
     dg: &[T],
     h0: &[T],
-) -> RecurrentGrads<Vec<T>> {
-    let (n, t, i, h, gh) = (d.batch, d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
+    threads: usize,
+) -> Vec<T> {
+    let (t, i, h, gh) = (d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
     let biased = p.b_ih.is_some() || p.b_hh.is_some();
     let width = h + i + usize::from(biased);
-    let inputs = joined_inputs(&s.output[..n * t * h], h0, p.x, d, biased);
-    let w_t = inputs_t_dg(&inputs, width, dg, gh);
+    let hs = band.of(&s.output[..d.batch * t * h], t * h);
+    let inputs = joined_inputs(hs, band.of(h0, h), band.of(p.x, t * i), &band.dims(d), biased);
+    let mut w_t = pool::take::<T>(width * gh);
+    let dims = MatmulDims { m: width, k: band.rows * t, n: gh };
+    product_into_rows(threads, &mut w_t, gh, false, (&inputs, 0, &transposed(width)), (dg, 0, &rows(gh)), dims);
     pool::give(inputs);
+    w_t
+}
+
+/// The bands' [`joined_product`]s summed, split into the weights' and the
+/// biases' gradients.
+fn joined_weight_grads<T: Element>(
+    p: &Slices<'_, T>,
+    d: &RecurrentDims,
+    partials: Vec<Vec<T>>,
+) -> RecurrentGrads<Vec<T>> {
+    let (i, h, gh) = (d.input, d.hidden, d.cell.gates() * d.hidden);
+    let mut partials = partials.into_iter();
+    let mut w_t = partials.next().expect("every batch has a band");
+    for part in partials {
+        w_t.iter_mut().zip(&part).for_each(|(a, &b)| *a = *a + b);
+        pool::give(part);
+    }
     let w_hh = transpose(&w_t[..h * gh], h, gh);
     let w_ih = transpose(&w_t[h * gh..(h + i) * gh], i, gh);
     let sums = &w_t[(h + i) * gh..];
