@@ -1,18 +1,23 @@
 //! Fused recurrent layers (tanh RNN, LSTM, GRU) on the CPU, computed as cuDNN
 //! and oneDNN compute them.
 //!
-//! Forward: the input projection of every time step is one product
-//! `[N·T, I] × [I, G·H]`; then each step is one product for the recurrent
-//! projection `h·W_hhᵀ` and one pass over the batch rows that applies the gate
-//! functions and writes the new cell and hidden states. The activated gates
-//! overwrite the input projection and, with the cell states (LSTM) or the
-//! `W_hn·h + b_hn` values (GRU), form the workspace backward reads.
+//! The batch is split into bands of rows, one per thread, each running the
+//! whole sequence on its own (see [`Band`]).
+//!
+//! Forward: each step is one product and one pass over the band's rows that
+//! applies the gate functions and writes the new cell and hidden states. For
+//! the tanh RNN and the LSTM the product is `[h_prev | x_t]·[W_hh | W_ih]ᵀ`;
+//! the GRU, whose n gate needs the two projections apart, first projects the
+//! input of every step at once (`[N·T, I] × [I, G·H]`), then each step
+//! computes `h·W_hhᵀ`. The activated gates and the cell states (LSTM) or the
+//! `W_hn·h + b_hn` values (GRU) form the workspace backward reads.
 //!
 //! Backward runs the steps in the opposite order: one pass per step turns the
 //! output's gradient into the gradients of the gate pre-activations, and one
-//! product carries them to the previous hidden state. The weight gradients,
-//! the input gradient and the bias gradients are then one product (or one
-//! column sum) each over all steps.
+//! product carries them to the previous hidden state. The weight and bias
+//! gradients are then products over all steps: for the tanh RNN and the LSTM
+//! one `[h_prev | x | 1]ᵀ·dG` per band, summed; for the GRU a product and a
+//! column sum per projection. The input gradient is one product.
 
 use super::matmul::{product_into, product_into_rows, transpose_into, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
