@@ -802,8 +802,9 @@ fn backward_step<T: CellMath>(
     });
 }
 
-/// The gradients of the weights, biases and (when asked) the input, one
-/// product or column sum each over all steps.
+/// The gradients of the weights, biases and (when asked) the input over all
+/// steps. `partials` are the bands' [`joined_product`]s (the tanh RNN and the
+/// LSTM); the GRU has none and takes a product and a column sum per projection.
 fn weight_grads<T: Element>(
     p: &Slices<'_, T>,
     s: &Saved<'_, T>,
