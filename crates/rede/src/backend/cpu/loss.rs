@@ -6,7 +6,6 @@ use crate::backend::CrossEntropyTargets;
 use crate::layout::Layout;
 use crate::Element;
 use rayon::prelude::*;
-use std::borrow::Cow;
 
 /// Logit values one rayon task should handle at least.
 const VALUES_PER_TASK: usize = 1 << 13;
@@ -23,10 +22,7 @@ const VALUES_PER_TASK: usize = 1 << 13;
 /// `char_lm` example. Each row's loss is summed in f64.
 pub(super) fn cross_entropy<T: FastExp>(v: &[T], layout: &Layout, t: &CrossEntropyTargets<'_>) -> (Vec<T>, Vec<T>) {
     let (n, c) = (layout.shape()[0], layout.shape()[1]);
-    let z: Cow<'_, [T]> = match layout.is_contiguous() {
-        true => Cow::Borrowed(&v[layout.offset()..layout.offset() + n * c]),
-        false => Cow::Owned(strided::collect(v, layout, |x| x)),
-    };
+    let z = strided::packed(v, layout);
     let mut losses = vec![T::zero(); n];
     let mut grad = vec![T::zero(); n * c];
     if n == 0 || c == 0 {
@@ -48,6 +44,8 @@ struct ClassTerms<'a, T> {
     targets: &'a CrossEntropyTargets<'a>,
     /// `ε/C·w[k]/norm`, subtracted from every row's gradient (empty when ε = 0).
     smoothing_grad: Vec<T>,
+    /// `ε/C`: the smoothing's share of each class.
+    share: f64,
     /// `ε/C·Σ_k w[k]`: the smoothing's part of each row's target mass.
     smoothing_mass: f64,
 }
@@ -59,7 +57,7 @@ impl<'a, T: Element> ClassTerms<'a, T> {
             0.0 => Vec::new(),
             _ => t.weight.iter().map(|&w| T::of(share * w / t.norm)).collect(),
         };
-        ClassTerms { targets: t, smoothing_grad, smoothing_mass: share * t.weight.iter().sum::<f64>() }
+        ClassTerms { targets: t, smoothing_grad, share, smoothing_mass: share * t.weight.iter().sum::<f64>() }
     }
 }
 
@@ -120,8 +118,7 @@ fn row_loss<T: FastExp>(row: &[T], y: usize, terms: &ClassTerms<'_, T>, d: &mut 
         for (dk, &s) in d.iter_mut().zip(&terms.smoothing_grad) {
             *dk = *dk - s;
         }
-        let share = t.smoothing / row.len() as f64;
-        loss += share * row.iter().zip(t.weight).map(|(&x, &w)| w * (log_z - x.as_f64())).sum::<f64>();
+        loss += terms.share * row.iter().zip(t.weight).map(|(&x, &w)| w * (log_z - x.as_f64())).sum::<f64>();
     }
     loss
 }
@@ -133,29 +130,27 @@ const LANES: usize = 16;
 /// The largest value of `v` (−∞ for none).
 #[inline(always)]
 fn lane_max<T: Element>(v: &[T]) -> T {
-    let mut acc = [T::neg_infinity(); LANES];
-    let chunks = v.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (a, &x) in acc.iter_mut().zip(chunk) {
-            *a = if x > *a { x } else { *a };
-        }
-    }
-    acc.iter().chain(rest).copied().fold(T::neg_infinity(), |m, x| if x > m { x } else { m })
+    lane_fold(v, T::neg_infinity(), |m, x| if x > m { x } else { m })
 }
 
 /// The sum of `v`.
 #[inline(always)]
 fn lane_sum<T: Element>(v: &[T]) -> T {
-    let mut acc = [T::zero(); LANES];
+    lane_fold(v, T::zero(), |s, x| s + x)
+}
+
+/// `v` folded with `op` from `start` in [`LANES`] running values, then those together.
+#[inline(always)]
+fn lane_fold<T: Element>(v: &[T], start: T, op: impl Fn(T, T) -> T) -> T {
+    let mut acc = [start; LANES];
     let chunks = v.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
         for (a, &x) in acc.iter_mut().zip(chunk) {
-            *a = *a + x;
+            *a = op(*a, x);
         }
     }
-    acc.iter().chain(rest).copied().fold(T::zero(), |s, x| s + x)
+    acc.iter().chain(rest).copied().fold(start, op)
 }
 
 #[cfg(test)]

@@ -867,7 +867,7 @@ fn joined_product<T: Element>(
     let biased = p.b_ih.is_some() || p.b_hh.is_some();
     let width = h + i + usize::from(biased);
     let hs = band.of(&s.output[..d.batch * t * h], t * h);
-    let inputs = joined_inputs(hs, band.of(h0, h), band.of(p.x, t * i), &band.dims(d), biased);
+    let inputs = step_inputs(hs, band.of(h0, h), Some(band.of(p.x, t * i)), &band.dims(d), biased);
     let mut w_t = pool::take::<T>(width * gh);
     let dims = MatmulDims { m: width, k: band.rows * t, n: gh };
     product_into_rows(threads, &mut w_t, gh, false, (&inputs, 0, &transposed(width)), (dg, 0, &rows(gh)), dims);
@@ -916,7 +916,7 @@ fn separate_weight_grads<T: Element>(
         w
     };
     let w_ih = weight_grad(&grads.dgx, p.x, i);
-    let h_prev = previous_states(&s.output[..n * t * h], h0, d);
+    let h_prev = step_inputs(&s.output[..n * t * h], h0, None, d, false);
     let w_hh = weight_grad(grads.hidden(), &h_prev, h);
     pool::give(h_prev);
     let b_ih = p.b_ih.map(|_| pooled_copy(&reduce::sum_rows(&grads.dgx, gh)));
@@ -931,39 +931,28 @@ fn pooled_copy<T: Element>(v: &[T]) -> Vec<T> {
     out
 }
 
-/// `[N, T, H + I (+ 1)]`: at each step, the hidden state the step started
-/// from (the previous step's output, or the initial state), the step's input,
-/// and with `ones` a 1 (whose products with dG are the bias gradients).
-fn joined_inputs<T: Element>(hs: &[T], h0: &[T], x: &[T], d: &RecurrentDims, ones: bool) -> Vec<T> {
-    let (t, h, i) = (d.steps, d.hidden, d.input);
+/// `[N, T, H (+ I) (+ 1)]`: at each step, the hidden state the step started
+/// from (the previous step's output, or the initial state), then with `x` the
+/// step's input, and with `ones` a 1 (whose products with dG are the bias
+/// gradients).
+fn step_inputs<T: Element>(hs: &[T], h0: &[T], x: Option<&[T]>, d: &RecurrentDims, ones: bool) -> Vec<T> {
+    let (t, h) = (d.steps, d.hidden);
+    let i = if x.is_some() { d.input } else { 0 };
     let width = h + i + usize::from(ones);
     let mut out = pool::take::<T>(d.batch * t * width);
     for (b, dst) in out.chunks_exact_mut(t * width).enumerate() {
-        let (src, x) = (&hs[b * t * h..(b + 1) * t * h], &x[b * t * i..(b + 1) * t * i]);
+        let src = &hs[b * t * h..(b + 1) * t * h];
         for k in 0..t {
             let at = step_at(d, k);
             let from = if k == 0 { &h0[b * h..(b + 1) * h] } else { &src[step_at(d, k - 1) * h..][..h] };
             let row = &mut dst[at * width..(at + 1) * width];
             row[..h].copy_from_slice(from);
-            row[h..h + i].copy_from_slice(&x[at * i..(at + 1) * i]);
+            if let Some(x) = x {
+                row[h..h + i].copy_from_slice(&x[(b * t + at) * i..(b * t + at + 1) * i]);
+            }
             if ones {
                 row[h + i] = T::one();
             }
-        }
-    }
-    out
-}
-
-/// `[N, T, H]`: at each step, the hidden state the step started from (the
-/// previous step's output, or the initial state).
-fn previous_states<T: Element>(hs: &[T], h0: &[T], d: &RecurrentDims) -> Vec<T> {
-    let (t, h) = (d.steps, d.hidden);
-    let mut out = pool::take::<T>(hs.len());
-    for ((dst, src), init) in out.chunks_exact_mut(t * h).zip(hs.chunks_exact(t * h)).zip(h0.chunks_exact(h)) {
-        for k in 0..t {
-            let at = step_at(d, k);
-            let from = if k == 0 { init } else { &src[step_at(d, k - 1) * h..][..h] };
-            dst[at * h..(at + 1) * h].copy_from_slice(from);
         }
     }
     out
