@@ -13,11 +13,11 @@
 //! `W_hn·h + b_hn` values (GRU) form the workspace backward reads.
 //!
 //! Backward runs the steps in the opposite order: one pass per step turns the
-//! output's gradient into the gradients of the gate pre-activations, and one
-//! product carries them to the previous hidden state. The weight and bias
-//! gradients are then products over all steps: for the tanh RNN and the LSTM
-//! one `[h_prev | x | 1]ᵀ·dG` per band, summed; for the GRU a product and a
-//! column sum per projection. The input gradient is one product.
+//! output's gradient into the gradients of the gate pre-activations (dG), one
+//! product carries them to the previous hidden state and, when asked, one to
+//! the step's input. For the tanh RNN and the LSTM each step also adds its
+//! `[h_prev | x | 1]ᵀ·dG` to the weight and bias gradients, while dG is in
+//! the caches; the GRU's are products and column sums over all steps at the end.
 
 use super::matmul::{product_into, product_into_rows, transpose_into, MatOperand, MatmulDims};
 use super::{pool, reduce, CpuStorage};
@@ -581,8 +581,9 @@ fn forward_step<T: CellMath>(
 }
 
 /// Gradient buffers of the pre-activations: `dgx` for the input projection
-/// `[N, T, G·H]`; the GRU's recurrent projection differs in its n block, so it
-/// gets its own `dgh`.
+/// (`[N, T, G·H]`, or one step's rows: see [`kept_steps`]); the GRU's
+/// recurrent projection differs in its n block, so it gets its own `dgh`
+/// `[N, T, G·H]`.
 struct GateGrads<T> {
     dgx: Vec<T>,
     dgh: Option<Vec<T>>,
@@ -603,8 +604,9 @@ fn backward<T: CellMath>(
 ) -> RecurrentGrads<Vec<T>> {
     let (n, t, h, gh) = (d.batch, d.steps, d.hidden, d.cell.gates() * d.hidden);
     let initial = Initial::new(p, d);
+    let (i, kept) = (d.input, kept_steps(d));
     let mut grads = GateGrads {
-        dgx: pool::take::<T>(n * t * gh),
+        dgx: pool::take::<T>(n * kept * gh),
         dgh: (d.cell == RecurrentCell::Gru).then(|| pool::take::<T>(n * t * gh)),
     };
     // dh: the gradient reaching the hidden state from later steps; dc: the cell state's (LSTM).
@@ -617,32 +619,25 @@ fn backward<T: CellMath>(
     let (cw, gh_width) = (widths(d).1, if grads.dgh.is_some() { t * gh } else { 0 });
     let (mut dgx, mut dgh) = (&mut grads.dgx[..], grads.dgh.as_deref_mut().unwrap_or(&mut []));
     let (mut dh_rest, mut dc_rest) = (&mut dh[..], &mut dc[..]);
+    let mut dx = input_grad.then(|| pool::take::<T>(n * t * i));
+    let (mut dx_rest, dx_width) = (dx.as_deref_mut().unwrap_or(&mut []), if input_grad { t * i } else { 0 });
     let work: Vec<BackwardBand<'_, T>> = bands
         .iter()
         .map(|&band| BackwardBand {
             band,
             grads: GateGradRows {
-                dgx: take_rows(&mut dgx, band.rows, t * gh),
+                dgx: take_rows(&mut dgx, band.rows, kept * gh),
                 dgh: take_rows(&mut dgh, band.rows, gh_width),
             },
             dh: take_rows(&mut dh_rest, band.rows, h),
             dc: take_rows(&mut dc_rest, band.rows, cw),
+            dx: take_rows(&mut dx_rest, band.rows, dx_width),
         })
         .collect();
     let threads = band_threads(&bands);
-    // The tanh RNN's and LSTM's weight gradients are summed over the batch
-    // rows, so each band adds up its own rows' part right after its steps, on
-    // its own thread, while its gate gradients are still in its caches.
-    let joined = d.cell != RecurrentCell::Gru;
-    let partials: Vec<Vec<T>> = work
-        .into_par_iter()
-        .filter_map(|w| {
-            let band = w.band;
-            let dg = backward_band(p, &saved, d, &initial, w, threads);
-            joined.then(|| joined_product(p, s, d, band, dg, initial.h(p), threads))
-        })
-        .collect();
-    let out = weight_grads(p, s, d, &grads, initial.h(p), input_grad, partials);
+    let partials: Vec<Vec<T>> =
+        work.into_par_iter().filter_map(|w| backward_band(p, &saved, d, &initial, w, threads)).collect();
+    let out = weight_grads(p, s, d, &grads, initial.h(p), partials);
     let kept = |given: bool, v: Vec<T>| {
         if given {
             Some(v)
@@ -651,7 +646,7 @@ fn backward<T: CellMath>(
             None
         }
     };
-    let out = RecurrentGrads { h0: kept(p.h0.is_some(), dh), c0: kept(p.c0.is_some(), dc), ..out };
+    let out = RecurrentGrads { x: dx, h0: kept(p.h0.is_some(), dh), c0: kept(p.c0.is_some(), dc), ..out };
     pool::give(grads.dgx);
     grads.dgh.into_iter().for_each(pool::give);
     initial.give_back();
@@ -703,40 +698,135 @@ impl<T> GateGradRows<'_, T> {
     }
 }
 
-/// One band's rows of the backward buffers.
+/// One band's rows of the backward buffers; `dx` (the input's gradient) is
+/// empty unless asked for.
 struct BackwardBand<'a, T> {
     band: Band,
     grads: GateGradRows<'a, T>,
     dh: &'a mut [T],
     dc: &'a mut [T],
+    dx: &'a mut [T],
+}
+
+/// The steps whose gate gradients `dgx` holds per batch row: the GRU's weight
+/// gradients are products over all steps at the end, so it keeps every
+/// step's; the tanh RNN and the LSTM consume each step's right away (see
+/// [`JoinedGrad`]), so one step's rows suffice, and they stay in the caches.
+fn kept_steps(d: &RecurrentDims) -> usize {
+    if d.cell == RecurrentCell::Gru {
+        d.steps
+    } else {
+        1
+    }
+}
+
+/// Where step `at`'s rows start in `dgx` (and the GRU's `dgh`), and how far
+/// apart they lie.
+fn step_grad_rows(d: &RecurrentDims, at: usize) -> (usize, usize) {
+    let gh = d.cell.gates() * d.hidden;
+    match kept_steps(d) {
+        1 => (0, gh),
+        kept => (at * gh, kept * gh),
+    }
 }
 
 /// Every step of one band, last first: the gate pass, then the product that
 /// carries the gradients to the previous hidden state (on at most `threads`
-/// threads). Returns the band's gate gradients `[rows, T, G·H]`.
-fn backward_band<'a, T: CellMath>(
+/// threads), and the step's rows of the input's gradient when asked for. For
+/// the tanh RNN and the LSTM also the band's part of the weight gradients
+/// (see [`JoinedGrad`]), which it returns.
+fn backward_band<T: CellMath>(
     p: &Slices<'_, T>,
     saved: &SavedRows<'_, T>,
     d: &RecurrentDims,
     initial: &Initial<T>,
-    mut w: BackwardBand<'a, T>,
+    mut w: BackwardBand<'_, T>,
     threads: usize,
-) -> &'a [T] {
+) -> Option<Vec<T>> {
     let (bd, saved) = (w.band.dims(d), saved.band(w.band, d));
     let init = (w.band.of(initial.h(p), d.hidden), w.band.of(initial.c(p), d.hidden));
     let gh = d.cell.gates() * d.hidden;
+    let mut joined = (d.cell != RecurrentCell::Gru).then(|| JoinedGrad::new(p, &bd));
+    let x = w.band.of(p.x, d.steps * d.input);
     for k in (0..d.steps).rev() {
         backward_step(&saved, &bd, k, init, &mut w.grads, (&mut *w.dh, &mut *w.dc), threads > 1);
+        let (at, (first, ld)) = (step_at(d, k), step_grad_rows(d, step_at(d, k)));
         if k > 0 || p.h0.is_some() {
             // dh_prev (+)= dG_h·W_hh, where the GRU has already put its direct term z·dh.
-            let at = step_at(d, k);
             let dims = MatmulDims { m: bd.batch, k: gh, n: d.hidden };
-            let a = (w.grads.hidden(), at * gh, &rows(d.steps * gh));
+            let a = (w.grads.hidden(), first, &rows(ld));
             let b = (p.w_hh, 0, &rows(d.hidden));
             step_product(threads, w.dh, d.hidden, d.cell == RecurrentCell::Gru, a, b, dims);
         }
+        if !w.dx.is_empty() {
+            // dx_t = dG_x·W_ih, into the step's rows of the input's gradient.
+            let (t, i) = (d.steps, d.input);
+            let dims = MatmulDims { m: bd.batch, k: gh, n: i };
+            let (a, b) = ((&w.grads.dgx[..], first, &rows(ld)), (p.w_ih, 0, &rows(i)));
+            step_product(threads, &mut w.dx[at * i..], t * i, false, a, b, dims);
+        }
+        if let Some(joined) = &mut joined {
+            joined.add_step(&bd, k, (saved.hs, init.0, x), w.grads.dgx, threads);
+        }
     }
-    w.grads.dgx
+    joined.map(JoinedGrad::finish)
+}
+
+/// The tanh RNN's and the LSTM's weight gradients for one band, whose
+/// recurrent and input projections share one gradient dG: the product
+/// `[h_prev | x | 1]ᵀ·dG` gives `W_hh`'s, `W_ih`'s and (the ones column) the
+/// biases' gradients, `[H + I (+ 1), G·H]`.
+///
+/// It is added up step by step, right after each step's gate pass, while the
+/// step's dG rows are still in the caches: as one product over all steps at
+/// the end it read all of dG (7.3 MB for the MNIST LSTM) back from memory.
+struct JoinedGrad<T> {
+    /// The sum so far, `[width, G·H]`.
+    w_t: Vec<T>,
+    /// One step's `[h_prev | x | 1]` rows, `[rows, width]`.
+    inputs: Vec<T>,
+    width: usize,
+    /// Whether `w_t` holds a step's product yet.
+    started: bool,
+}
+
+impl<T: Element> JoinedGrad<T> {
+    fn new(p: &Slices<'_, T>, d: &RecurrentDims) -> Self {
+        let biased = p.b_ih.is_some() || p.b_hh.is_some();
+        let width = d.hidden + d.input + usize::from(biased);
+        let mut inputs = pool::take::<T>(d.batch * width);
+        if biased {
+            inputs.chunks_exact_mut(width).for_each(|row| row[width - 1] = T::one());
+        }
+        JoinedGrad { w_t: pool::take::<T>(width * d.cell.gates() * d.hidden), inputs, width, started: false }
+    }
+
+    /// Adds the `k`-th processed step's product, reading the band's hidden
+    /// states `hs`, initial states `h0` and inputs `x`, and its gate
+    /// gradients `dg` (see [`step_grad_rows`]).
+    fn add_step(&mut self, d: &RecurrentDims, k: usize, (hs, h0, x): (&[T], &[T], &[T]), dg: &[T], threads: usize) {
+        let (t, h, i, gh) = (d.steps, d.hidden, d.input, d.cell.gates() * d.hidden);
+        let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
+        for (r, row) in self.inputs.chunks_exact_mut(self.width).enumerate() {
+            let h_prev = match prev {
+                Some(q) => &hs[(r * t + q) * h..][..h],
+                None => &h0[r * h..(r + 1) * h],
+            };
+            row[..h].copy_from_slice(h_prev);
+            row[h..h + i].copy_from_slice(&x[(r * t + at) * i..][..i]);
+        }
+        let (first, ld) = step_grad_rows(d, at);
+        let dims = MatmulDims { m: self.width, k: d.batch, n: gh };
+        let a = (&self.inputs[..], 0, &transposed(self.width));
+        product_into_rows(threads, &mut self.w_t, gh, self.started, a, (dg, first, &rows(ld)), dims);
+        self.started = true;
+    }
+
+    /// The band's sum.
+    fn finish(self) -> Vec<T> {
+        pool::give(self.inputs);
+        self.w_t
+    }
 }
 
 /// The rows of one backward rayon task.
@@ -763,6 +853,7 @@ fn backward_step<T: CellMath>(
     let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
     let (ew, cw) = widths(d);
     let gh_width = if grads.dgh.is_empty() { 0 } else { t * gh };
+    let (first_dg, ld) = step_grad_rows(d, at);
     let (mut dgx, mut dgh) = (&mut *grads.dgx, &mut *grads.dgh);
     let per_task = if parallel { rows_per_task(n, gh) } else { n.max(1) };
     let mut tasks = Vec::with_capacity(n.div_ceil(per_task));
@@ -770,7 +861,7 @@ fn backward_step<T: CellMath>(
         let rows = per_task.min(n - first);
         tasks.push(BackwardTask {
             first,
-            dgx: take_rows(&mut dgx, rows, t * gh),
+            dgx: take_rows(&mut dgx, rows, ld),
             dgh: take_rows(&mut dgh, rows, gh_width),
             dh: take_rows(&mut dh, rows, h),
             dc: take_rows(&mut dc, rows, cw),
@@ -794,7 +885,7 @@ fn backward_step<T: CellMath>(
                 dy: &s.dy[here(h, at)],
                 dh: &mut task.dh[r * h..(r + 1) * h],
                 dc: &mut task.dc[r * cw..(r + 1) * cw],
-                dgx: &mut task.dgx[(r * t + at) * gh..(r * t + at + 1) * gh],
+                dgx: &mut task.dgx[r * ld + first_dg..][..gh],
                 dgh: if gh_width > 0 { &mut task.dgh[(r * t + at) * gh..(r * t + at + 1) * gh] } else { &mut [] },
             };
             cells::backward_row(d.cell, row);
@@ -802,8 +893,7 @@ fn backward_step<T: CellMath>(
     });
 }
 
-/// The gradients of the weights, biases and (when asked) the input over all
-/// steps. `partials` are the bands' [`joined_product`]s (the tanh RNN and the
+/// The gradients of the weights and biases over all steps. `partials` are the bands' [`JoinedGrad`]s (the tanh RNN and the
 /// LSTM); the GRU has none and takes a product and a column sum per projection.
 fn weight_grads<T: Element>(
     p: &Slices<'_, T>,
@@ -811,22 +901,12 @@ fn weight_grads<T: Element>(
     d: &RecurrentDims,
     grads: &GateGrads<T>,
     h0: &[T],
-    input_grad: bool,
     partials: Vec<Vec<T>>,
 ) -> RecurrentGrads<Vec<T>> {
-    let (n, t, i, gh) = (d.batch, d.steps, d.input, d.cell.gates() * d.hidden);
-    // dx = dG_x·W_ih.
-    let x = input_grad.then(|| {
-        let mut dx = pool::take::<T>(n * t * i);
-        let dims = MatmulDims { m: n * t, k: gh, n: i };
-        product_into(&mut dx, false, (&grads.dgx, 0, &rows(gh)), (p.w_ih, 0, &rows(i)), dims);
-        dx
-    });
-    let weights = match grads.dgh {
+    match grads.dgh {
         None => joined_weight_grads(p, d, partials),
         Some(_) => separate_weight_grads(p, s, d, grads, h0),
-    };
-    RecurrentGrads { x, h0: None, c0: None, ..weights }
+    }
 }
 
 /// `(inputsᵀ·dG)ᵀ` over all N·T rows: `[G·H, width]`.
@@ -848,34 +928,7 @@ fn inputs_t_dg<T: Element>(inputs: &[T], width: usize, dg: &[T], gh: usize) -> V
     w_t
 }
 
-/// The tanh RNN and the LSTM, whose recurrent and input projections share
-/// one gradient dG: a single product `[h_prev | x | 1]ᵀ·dG` gives `W_hh`'s,
-/// `W_ih`'s and (the ones column) the biases' gradients in one pass over dG,
-/// which is too large for the caches (7.3 MB for the MNIST LSTM) and was
-/// read three times, by two products and a column sum. One band's rows of
-/// that product, `[H + I (+ 1), G·H]`, on at most `threads` threads.
-fn joined_product<T: Element>(
-    p: &Slices<'_, T>,
-    s: &Saved<'_, T>,
-    d: &RecurrentDims,
-    band: Band,
-    dg: &[T],
-    h0: &[T],
-    threads: usize,
-) -> Vec<T> {
-    let (t, i, h, gh) = (d.steps, d.input, d.hidden, d.cell.gates() * d.hidden);
-    let biased = p.b_ih.is_some() || p.b_hh.is_some();
-    let width = h + i + usize::from(biased);
-    let hs = band.of(&s.output[..d.batch * t * h], t * h);
-    let inputs = step_inputs(hs, band.of(h0, h), Some(band.of(p.x, t * i)), &band.dims(d), biased);
-    let mut w_t = pool::take::<T>(width * gh);
-    let dims = MatmulDims { m: width, k: band.rows * t, n: gh };
-    product_into_rows(threads, &mut w_t, gh, false, (&inputs, 0, &transposed(width)), (dg, 0, &rows(gh)), dims);
-    pool::give(inputs);
-    w_t
-}
-
-/// The bands' [`joined_product`]s summed, split into the weights' and the
+/// The bands' [`JoinedGrad`]s summed, split into the weights' and the
 /// biases' gradients.
 fn joined_weight_grads<T: Element>(
     p: &Slices<'_, T>,
@@ -916,7 +969,7 @@ fn separate_weight_grads<T: Element>(
         w
     };
     let w_ih = weight_grad(&grads.dgx, p.x, i);
-    let h_prev = step_inputs(&s.output[..n * t * h], h0, None, d, false);
+    let h_prev = previous_states(&s.output[..n * t * h], h0, d);
     let w_hh = weight_grad(grads.hidden(), &h_prev, h);
     pool::give(h_prev);
     let b_ih = p.b_ih.map(|_| pooled_copy(&reduce::sum_rows(&grads.dgx, gh)));
@@ -931,28 +984,17 @@ fn pooled_copy<T: Element>(v: &[T]) -> Vec<T> {
     out
 }
 
-/// `[N, T, H (+ I) (+ 1)]`: at each step, the hidden state the step started
-/// from (the previous step's output, or the initial state), then with `x` the
-/// step's input, and with `ones` a 1 (whose products with dG are the bias
-/// gradients).
-fn step_inputs<T: Element>(hs: &[T], h0: &[T], x: Option<&[T]>, d: &RecurrentDims, ones: bool) -> Vec<T> {
+/// `[N, T, H]`: at each step, the hidden state the step started from (the
+/// previous step's output, or the initial state).
+fn previous_states<T: Element>(hs: &[T], h0: &[T], d: &RecurrentDims) -> Vec<T> {
     let (t, h) = (d.steps, d.hidden);
-    let i = if x.is_some() { d.input } else { 0 };
-    let width = h + i + usize::from(ones);
-    let mut out = pool::take::<T>(d.batch * t * width);
-    for (b, dst) in out.chunks_exact_mut(t * width).enumerate() {
+    let mut out = pool::take::<T>(d.batch * t * h);
+    for (b, dst) in out.chunks_exact_mut(t * h).enumerate() {
         let src = &hs[b * t * h..(b + 1) * t * h];
         for k in 0..t {
             let at = step_at(d, k);
             let from = if k == 0 { &h0[b * h..(b + 1) * h] } else { &src[step_at(d, k - 1) * h..][..h] };
-            let row = &mut dst[at * width..(at + 1) * width];
-            row[..h].copy_from_slice(from);
-            if let Some(x) = x {
-                row[h..h + i].copy_from_slice(&x[(b * t + at) * i..(b * t + at + 1) * i]);
-            }
-            if ones {
-                row[h + i] = T::one();
-            }
+            dst[at * h..(at + 1) * h].copy_from_slice(from);
         }
     }
     out
