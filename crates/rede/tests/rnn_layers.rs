@@ -202,3 +202,29 @@ fn fused_layers_match_the_composed_reference_on_this_pool() {
         false,
     );
 }
+
+/// From zero initial states the first step adds nothing to `W_hh`'s gradient,
+/// so the fused backward skips those rows there; in a one-step sequence that
+/// step is the only one, and the rows must still be written. The buffer the
+/// kernel sums into is recycled: one holding NaN is handed back first, of the
+/// sum's size (`[H + I + 1, 4·H]`).
+#[test]
+fn a_one_step_lstm_from_zero_states_writes_every_weight_gradient() {
+    let config = RnnConfig::new(3, 21);
+    let lstm = Lstm::with_dtype(config, DType::F64, &mut Rng::seed(3)).unwrap();
+    let x = randn(&[4, 1, 3], 7);
+    for _ in 0..2 {
+        drop(Tensor::full(&[(21 + 3 + 1) * 4 * 21], f64::NAN, DType::F64));
+        lstm.parameters().iter().for_each(Tensor::zero_grad);
+        let (out, _) = lstm.forward_with_state(&x, None).unwrap();
+        out.sum_all().unwrap().backward().unwrap();
+        for (name, p) in lstm.named_parameters() {
+            let g = p.grad().unwrap().to_vec_f64();
+            let bad = g.iter().filter(|v| !v.is_finite()).count();
+            assert_eq!(bad, 0, "{name}: {bad} of {} values not finite", g.len());
+            if name.starts_with("weight_hh") {
+                assert!(g.iter().all(|&v| v == 0.0), "{name} must be zero from zero states");
+            }
+        }
+    }
+}

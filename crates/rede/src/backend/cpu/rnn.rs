@@ -411,8 +411,10 @@ fn joined_projection<T: Element>(
         }
         x_part.copy_from_slice(&x[(r * t + at) * i..][..i]);
     }
-    let dims = MatmulDims { m: d.batch, k: h + i, n: gh };
-    let (a, b) = ((&h_x[..], 0, &rows(h + i)), (w_t, 0, &rows(gh)));
+    // Starting from zeros, the first step's product needs only the input's columns.
+    let skipped = if prev.is_none() && p.h0.is_none() { h } else { 0 };
+    let dims = MatmulDims { m: d.batch, k: h + i - skipped, n: gh };
+    let (a, b) = ((&h_x[..], skipped, &rows(h + i)), (w_t, skipped * gh, &rows(gh)));
     step_product(threads, &mut gates[at * gh..], t * gh, false, a, b, dims);
 }
 
@@ -421,6 +423,10 @@ fn joined_projection<T: Element>(
 /// a packing buffer when a single-threaded product has more than 48 columns
 /// in its view (rede's rows), and reads it in place otherwise.
 const STEP_ROWS: usize = 48;
+
+/// Rows of rede's result that gemm's AVX-512 f32 micro-kernel computes at a
+/// time (its tile is 64 × 6 in gemm's column-major view, the transpose of ours).
+const GEMM_TILE_ROWS: usize = 6;
 
 /// [`product_into_rows`] for one step's product: on one thread, in chunks of
 /// at most [`STEP_ROWS`] rows.
@@ -437,8 +443,10 @@ fn step_product<T: Element>(
         product_into_rows(threads, dst, ld, accumulate, (a, oa, la), b, d);
         return;
     }
-    // Equal chunks: 64 rows as 32 + 32 rather than 48 + 16.
-    let per = d.m.div_ceil(d.m.div_ceil(STEP_ROWS));
+    // Near-equal chunks of a multiple of GEMM_TILE_ROWS rows, so that only the
+    // last one ends in a narrower tile: 64 rows as 36 + 28 (32 + 32 ended
+    // each chunk in a 2-row tile, which runs at about half speed).
+    let per = d.m.div_ceil(d.m.div_ceil(STEP_ROWS)).next_multiple_of(GEMM_TILE_ROWS).min(STEP_ROWS);
     for first in (0..d.m).step_by(per) {
         let m = per.min(d.m - first);
         let a = (a, oa + first * la.row_stride, la);
@@ -766,7 +774,8 @@ fn backward_band<T: CellMath>(
             step_product(threads, &mut w.dx[at * i..], t * i, false, a, b, dims);
         }
         if let Some(joined) = &mut joined {
-            joined.add_step(&bd, k, (saved.hs, init.0, x), w.grads.dgx, threads);
+            let h0 = p.h0.map(|h0| w.band.of(h0, d.hidden));
+            joined.add_step(&bd, k, (saved.hs, h0, x), w.grads.dgx, threads);
         }
     }
     joined.map(JoinedGrad::finish)
@@ -802,23 +811,34 @@ impl<T: Element> JoinedGrad<T> {
     }
 
     /// Adds the `k`-th processed step's product, reading the band's hidden
-    /// states `hs`, initial states `h0` and inputs `x`, and its gate
-    /// gradients `dg` (see [`step_grad_rows`]).
-    fn add_step(&mut self, d: &RecurrentDims, k: usize, (hs, h0, x): (&[T], &[T], &[T]), dg: &[T], threads: usize) {
+    /// states `hs`, initial states `h0` (None: zeros) and inputs `x`, and its
+    /// gate gradients `dg` (see [`step_grad_rows`]).
+    fn add_step(
+        &mut self,
+        d: &RecurrentDims,
+        k: usize,
+        (hs, h0, x): (&[T], Option<&[T]>, &[T]),
+        dg: &[T],
+        threads: usize,
+    ) {
         let (t, h, i, gh) = (d.steps, d.hidden, d.input, d.cell.gates() * d.hidden);
         let (at, prev) = (step_at(d, k), k.checked_sub(1).map(|j| step_at(d, j)));
         for (r, row) in self.inputs.chunks_exact_mut(self.width).enumerate() {
-            let h_prev = match prev {
-                Some(q) => &hs[(r * t + q) * h..][..h],
-                None => &h0[r * h..(r + 1) * h],
-            };
-            row[..h].copy_from_slice(h_prev);
+            match (prev, h0) {
+                (Some(q), _) => row[..h].copy_from_slice(&hs[(r * t + q) * h..][..h]),
+                (None, Some(h0)) => row[..h].copy_from_slice(&h0[r * h..(r + 1) * h]),
+                (None, None) => row[..h].fill(T::zero()),
+            }
             row[h..h + i].copy_from_slice(&x[(r * t + at) * i..][..i]);
         }
+        // From zero initial states the first step adds nothing to W_hh's rows,
+        // once there is a sum to add to.
+        let skipped = if prev.is_none() && h0.is_none() && self.started { h } else { 0 };
         let (first, ld) = step_grad_rows(d, at);
-        let dims = MatmulDims { m: self.width, k: d.batch, n: gh };
-        let a = (&self.inputs[..], 0, &transposed(self.width));
-        product_into_rows(threads, &mut self.w_t, gh, self.started, a, (dg, first, &rows(ld)), dims);
+        let dims = MatmulDims { m: self.width - skipped, k: d.batch, n: gh };
+        let a = (&self.inputs[..], skipped, &transposed(self.width));
+        let b = (dg, first, &rows(ld));
+        product_into_rows(threads, &mut self.w_t[skipped * gh..], gh, self.started, a, b, dims);
         self.started = true;
     }
 
