@@ -75,34 +75,39 @@ fn task_rows<T: FastExp>(rows: &Rows<'_, T>, terms: &ClassTerms<'_, T>, losses: 
         unsafe { task_rows_avx512(rows, terms, losses, grad) };
         return;
     }
-    task_rows_plain(rows, terms, losses, grad);
+    task_rows_plain::<T, false>(rows, terms, losses, grad);
 }
 
-/// [`task_rows_plain`] compiled for AVX-512.
+/// [`task_rows_plain`] compiled for AVX-512, with fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn task_rows_avx512<T: FastExp>(rows: &Rows<'_, T>, terms: &ClassTerms<'_, T>, ls: &mut [T], gs: &mut [T]) {
-    task_rows_plain(rows, terms, ls, gs);
+    task_rows_plain::<T, true>(rows, terms, ls, gs);
 }
 
 #[inline(always)]
-fn task_rows_plain<T: FastExp>(rows: &Rows<'_, T>, terms: &ClassTerms<'_, T>, losses: &mut [T], grad: &mut [T]) {
+fn task_rows_plain<T: FastExp, const FMA: bool>(
+    rows: &Rows<'_, T>,
+    terms: &ClassTerms<'_, T>,
+    losses: &mut [T],
+    grad: &mut [T],
+) {
     let c = rows.z.len() / losses.len().max(1);
     for (i, (loss, d)) in losses.iter_mut().zip(grad.chunks_exact_mut(c)).enumerate() {
         if let Some(y) = rows.classes[i] {
-            *loss = T::of(row_loss(&rows.z[i * c..(i + 1) * c], y, terms, d));
+            *loss = T::of(row_loss::<T, FMA>(&rows.z[i * c..(i + 1) * c], y, terms, d));
         }
     }
 }
 
 /// One row's loss; writes its gradient into `d`.
 #[inline(always)]
-fn row_loss<T: FastExp>(row: &[T], y: usize, terms: &ClassTerms<'_, T>, d: &mut [T]) -> f64 {
+fn row_loss<T: FastExp, const FMA: bool>(row: &[T], y: usize, terms: &ClassTerms<'_, T>, d: &mut [T]) -> f64 {
     let t = terms.targets;
     let d = &mut d[..row.len()];
     let max = lane_max(row);
     for (dk, &x) in d.iter_mut().zip(row) {
-        *dk = (x - max).fast_exp();
+        *dk = (x - max).fast_exp::<FMA>();
     }
     let total = lane_sum(d).as_f64();
     let target_mass = (1.0 - t.smoothing) * t.weight[y];
