@@ -77,6 +77,9 @@ pub trait BackendStorage: Sized + Send + Sync {
     fn gather(&self, layout: &Layout, dim: usize, indices: &[usize], out_shape: &[usize]) -> Result<Self>;
     /// The adjoint of `gather`: adds this buffer into a zero tensor of `shape` at the gathered positions.
     fn scatter_add(&self, layout: &Layout, dim: usize, indices: &[usize], shape: &[usize]) -> Result<Self>;
+    /// This buffer placed at `start` along `dim` in zeros of `shape` (which
+    /// agrees with it on the other dimensions): the backward of `narrow`.
+    fn pad(&self, layout: &Layout, dim: usize, start: usize, shape: &[usize]) -> Result<Self>;
     /// Joins buffers along `dim`; all agree on the other dimensions.
     fn concat(parts: &[(&Self, &Layout)], dim: usize) -> Result<Self>;
 

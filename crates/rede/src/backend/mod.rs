@@ -341,6 +341,11 @@ impl Storage {
         on_device!(self, s => s.scatter_add(layout, dim, indices, shape))
     }
 
+    /// This buffer placed at `start` along `dim` in zeros of `shape`.
+    pub fn pad(&self, layout: &Layout, dim: usize, start: usize, shape: &[usize]) -> Result<Storage> {
+        on_device!(self, s => s.pad(layout, dim, start, shape))
+    }
+
     /// Joins buffers along `dim`.
     pub fn concat(parts: &[(&Storage, &Layout)], dim: usize) -> Result<Storage> {
         on_parts!("cat", parts, p => BackendStorage::concat(&p, dim))

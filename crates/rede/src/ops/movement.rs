@@ -113,13 +113,8 @@ impl Tensor {
         let out = self.view_with(self.layout().narrow(d, start, len), None);
         Ok(record(out, "narrow", &[self], move |g, inputs, _| {
             let full = inputs[0].shape();
-            let pad = |n: usize| {
-                let mut s = full.to_vec();
-                s[d] = n;
-                Tensor::full_on(&s, 0.0, g.dtype(), g.device())
-            };
-            let parts = [pad(start)?, g.clone(), pad(full[d] - start - len)?];
-            Ok(vec![Some(Tensor::cat(&parts.iter().collect::<Vec<_>>(), d as isize)?)])
+            let storage = g.with_storage(|s, l| s.pad(l, d, start, full))?;
+            Ok(vec![Some(Tensor::from_storage(storage, full))])
         }))
     }
 

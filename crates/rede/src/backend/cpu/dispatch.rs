@@ -146,6 +146,10 @@ impl BackendStorage for CpuStorage {
         Ok(map_typed!(self, v => index::scatter_add(v, layout, dim, indices, shape)))
     }
 
+    fn pad(&self, layout: &Layout, dim: usize, start: usize, shape: &[usize]) -> Result<Self> {
+        Ok(map_typed!(self, v => index::pad(v, layout, dim, start, shape)))
+    }
+
     fn concat(parts: &[(&Self, &Layout)], dim: usize) -> Result<Self> {
         Ok(match parts[0].0 {
             CpuStorage::F32(_) => CpuStorage::F32(index::concat(&typed_parts(parts), dim)),

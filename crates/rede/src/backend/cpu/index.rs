@@ -1,4 +1,4 @@
-//! Indexing kernels: index_select / gather, their adjoints, and concatenation.
+//! Indexing kernels: index_select / gather, their adjoints, padding and concatenation.
 //! Indices arrive already validated against the shapes by the op layer.
 
 use super::strided::packed;
@@ -93,6 +93,29 @@ pub(crate) fn scatter_add<T: Element>(
     out
 }
 
+/// `v` placed at `start` along `dim` in zeros of `shape`: each output element
+/// written once (as `cat` with zero blocks, it wrote the zeros, copied them
+/// into packed parts, then copied those into the result).
+pub(crate) fn pad<T: Element>(v: &[T], layout: &Layout, dim: usize, start: usize, shape: &[usize]) -> Vec<T> {
+    let src = packed(v, layout);
+    let (_, size, inner) = split(shape, dim);
+    let (block, taken) = (size * inner, layout.shape()[dim] * inner);
+    // A recycled buffer: this is the backward of `narrow` (a recurrent
+    // network's last step, for one) in training steps.
+    let mut out = super::pool::take::<T>(numel(shape));
+    if block == 0 {
+        return out;
+    }
+    for (o, dst) in out.chunks_exact_mut(block).enumerate() {
+        let (before, rest) = dst.split_at_mut(start * inner);
+        let (slice, after) = rest.split_at_mut(taken);
+        before.fill(T::zero());
+        slice.copy_from_slice(&src[o * taken..(o + 1) * taken]);
+        after.fill(T::zero());
+    }
+    out
+}
+
 /// Joins parts along `dim`.
 pub(crate) fn concat<T: Element>(parts: &[(&[T], &Layout)], dim: usize) -> Vec<T> {
     let owned: Vec<_> = parts.iter().map(|(v, l)| packed(v, l)).collect();
@@ -108,4 +131,41 @@ pub(crate) fn concat<T: Element>(parts: &[(&[T], &Layout)], dim: usize) -> Vec<T
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `pad` against the definition, element by element: zeros of `shape`
+    /// except the slice `start..start + len` along `dim`, which holds the source.
+    #[test]
+    fn pad_places_the_source_among_zeros_along_any_dimension() {
+        let shape = [3, 4, 5];
+        for dim in 0..3 {
+            for (start, len) in [(0, 1), (1, 2), (shape[dim] - 1, 1), (0, shape[dim]), (2, 0)] {
+                let mut part = shape.to_vec();
+                part[dim] = len;
+                // The source read through a transposed view, so it is packed first.
+                let values: Vec<f64> = (0..numel(&part)).map(|i| i as f64 + 1.0).collect();
+                let stored = Layout::contiguous(&[part[2], part[1], part[0]]);
+                let source = stored.permute(&[2, 1, 0]);
+                let at = |c: [usize; 3]| values[(c[2] * part[1] + c[1]) * part[0] + c[0]];
+                let out = pad(&values, &source, dim, start, &shape);
+                let mut i = 0;
+                for a in 0..shape[0] {
+                    for b in 0..shape[1] {
+                        for c in 0..shape[2] {
+                            let mut coord = [a, b, c];
+                            let inside = (start..start + len).contains(&coord[dim]);
+                            coord[dim] = coord[dim].wrapping_sub(start);
+                            let expected = if inside { at(coord) } else { 0.0 };
+                            assert_eq!(out[i], expected, "dim {dim}, start {start}, len {len}, at {a},{b},{c}");
+                            i += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -179,6 +179,12 @@ impl BackendStorage for CudaStorage {
         typed!(self, b => index::scatter_add(b, layout, dim, indices, shape))
     }
 
+    fn pad(&self, layout: &Layout, dim: usize, start: usize, shape: &[usize]) -> Result<Self> {
+        // index_add's kernel, with the slice's positions as its indices.
+        let positions: Vec<usize> = (start..start + layout.shape()[dim]).collect();
+        typed!(self, b => index::index_add(b, layout, dim, &positions, shape))
+    }
+
     fn concat(parts: &[(&Self, &Layout)], dim: usize) -> Result<Self> {
         match parts[0].0.dtype() {
             DType::F32 => Ok(Self::wrap(index::concat(&typed_parts::<f32>("cat", parts)?, dim)?)),
