@@ -939,8 +939,9 @@ fn backward_step<T: CellMath>(
     });
 }
 
-/// The gradients of the weights and biases over all steps. `partials` are the bands' [`JoinedGrad`]s (the tanh RNN and the
-/// LSTM); the GRU has none and takes a product and a column sum per projection.
+/// The gradients of the weights and biases over all steps. `partials` are the
+/// bands' [`JoinedGrad`]s (the tanh RNN and the LSTM); the GRU has none and
+/// takes a product and a column sum per projection.
 fn weight_grads<T: Element>(
     p: &Slices<'_, T>,
     s: &Saved<'_, T>,
